@@ -1,0 +1,30 @@
+import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem';
+
+const WWW_AUTHENTICATE_REALM = 'Bearer realm="chat-service"';
+
+/** The one place errors become HTTP responses: every error, ours or Fastify's, as problem+json. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { problem, retryAfterSeconds, unexpected } = toProblem(exception, String(request.id), request.url);
+
+    if (unexpected) request.log.error({ err: exception, code: problem.code }, 'request failed');
+    else request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
+
+    if (reply.sent) return;
+    if (problem.status === 401) {
+      // RFC 6750 §3: a presented but unusable token is `invalid_token`; no token gets the bare challenge.
+      const challenge = request.headers.authorization
+        ? `${WWW_AUTHENTICATE_REALM}, error="invalid_token"`
+        : WWW_AUTHENTICATE_REALM;
+      void reply.header('www-authenticate', challenge);
+    }
+    if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(Math.ceil(retryAfterSeconds)));
+    void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+  }
+}

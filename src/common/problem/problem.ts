@@ -1,0 +1,81 @@
+import { HttpException } from '@nestjs/common';
+import { AppError } from '../errors/app-error';
+import { codeForStatus, describeErrorCode, type ErrorCode } from '../errors/error-code';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+/** Problem types are documented per code; relative URIs resolve against the service's own origin. */
+export const PROBLEM_TYPE_PREFIX = '/problems/';
+
+/** An RFC 9457 problem object with the service's extension members. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: ErrorCode;
+  request_id: string;
+  errors?: { field: string; message: string }[];
+  [extension: string]: unknown;
+}
+
+export interface ProblemResponse {
+  problem: Problem;
+  retryAfterSeconds?: number;
+  /** True when the error is ours to fix (5xx not raised on purpose): the caller logs it in full. */
+  unexpected: boolean;
+}
+
+/** Fastify's own client errors, by their stable codes, mapped to ours. */
+const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', detail: 'The request body is not valid JSON.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    code: 'invalid_json',
+    detail: 'The request body is empty, but Content-Type says application/json.',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', detail: 'The request body exceeds the size limit.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    detail: 'Unsupported Content-Type: send application/json.',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'validation_failed',
+    detail: 'Content-Length does not match the body.',
+  },
+};
+
+/**
+ * Turns any thrown value into a problem object. Only details we wrote ourselves reach the client:
+ * an unexpected error becomes a generic 500 so no stack, SQL or provider text leaks.
+ */
+export function toProblem(error: unknown, requestId: string, instance: string): ProblemResponse {
+  const { code, detail, unexpected, appError } = classify(error);
+  const { status, title } = describeErrorCode(code);
+  const problem: Problem = {
+    type: `${PROBLEM_TYPE_PREFIX}${code}`,
+    title,
+    status,
+    detail,
+    instance,
+    code,
+    request_id: requestId,
+    ...appError?.extensions,
+  };
+  if (appError?.errors) problem.errors = appError.errors;
+  return { problem, retryAfterSeconds: appError?.retryAfterSeconds, unexpected };
+}
+
+function classify(error: unknown): { code: ErrorCode; detail: string; unexpected: boolean; appError?: AppError } {
+  if (error instanceof AppError) {
+    return { code: error.code, detail: error.detail, unexpected: error.code === 'internal_error', appError: error };
+  }
+  if (error instanceof HttpException) {
+    const fastifyCode = (error.cause as { code?: unknown } | undefined)?.code;
+    const known = typeof fastifyCode === 'string' ? FASTIFY_CODES[fastifyCode] : undefined;
+    if (known) return { ...known, unexpected: false };
+    const status = error.getStatus();
+    const code = codeForStatus(status);
+    return { code, detail: status < 500 ? error.message : describeErrorCode(code).title, unexpected: status >= 500 };
+  }
+  return { code: 'internal_error', detail: 'An unexpected error occurred; it has been logged.', unexpected: true };
+}

@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import { configureApp, createFastifyAdapter } from './bootstrap/create-app';
+import { createLogger } from './common/logging/create-logger';
+import { PinoNestLogger } from './common/logging/pino-nest-logger';
+import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger(config.logLevel);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    createFastifyAdapter(config, logger),
+    { logger: new PinoNestLogger(logger) },
+  );
+  app.enableShutdownHooks();
+  await configureApp(app);
+  await app.listen({ port: config.port, host: config.host });
+  const origin = `http://${config.host}:${config.port}`;
+  logger.info(
+    { database: config.databaseUrl ? 'postgresql' : 'embedded' },
+    `listening on ${origin}; Swagger UI at ${origin}/docs`,
+  );
+}
+
+function loadConfigOrExit(): AppConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+void bootstrap();
