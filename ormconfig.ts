@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { loadConfig } from './src/config/app-config';
+import { buildDataSourceOptions, type PostgresDataSourceOptions } from './src/database/data-source-options';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './src/database/embedded-postgres';
+
+/** Closes the embedded database once the CLI has destroyed the DataSource, so the command can exit. */
+class EmbeddedCliDataSource extends DataSource {
+  constructor(
+    options: PostgresDataSourceOptions,
+    private readonly embedded: EmbeddedPostgres,
+  ) {
+    super(options);
+  }
+
+  override async destroy(): Promise<void> {
+    try {
+      await super.destroy();
+    } finally {
+      await this.embedded.close();
+    }
+  }
+}
+
+async function createCliDataSource(): Promise<DataSource> {
+  const config = loadConfig(process.env);
+  if (config.databaseUrl) return new DataSource(buildDataSourceOptions(config, config.databaseUrl));
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, poolSize: config.db.poolSize });
+  return new EmbeddedCliDataSource(buildDataSourceOptions(config, embedded.url), embedded);
+}
+
+/**
+ * The DataSource of the TypeORM CLI: `typeorm -d dist/ormconfig.js migration:run`. Same options as the
+ * service; without DATABASE_URL it opens the embedded database in DATA_DIR (the service must be stopped).
+ */
+export default createCliDataSource();

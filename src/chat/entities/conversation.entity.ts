@@ -1,0 +1,32 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/** Constraint and index names are spelled out so the entity and the migrations agree on them. */
+@Entity({ name: 'conversations' })
+@Index('IDX_conversations_user_id_updated_at_id', ['userId', 'updatedAt', 'id'])
+export class ConversationEntity {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_conversations' })
+  id: string;
+
+  @Column({ name: 'user_id', type: 'text' })
+  userId: string;
+
+  @Column({ type: 'text', nullable: true })
+  title: string | null;
+
+  /** Also the allocator of message `seq`: `UPDATE ... SET message_count = message_count + 1 RETURNING`. */
+  @Column({ name: 'message_count', type: 'integer', default: 0 })
+  messageCount: number;
+
+  /** The turn lease: which replica runs this conversation's turn, and until when. */
+  @Column({ name: 'lease_owner', type: 'text', nullable: true })
+  leaseOwner: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
+  leaseExpiresAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,87 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  Unique,
+} from 'typeorm';
+import { ConversationEntity } from './conversation.entity';
+
+export type MessageRole = 'user' | 'assistant';
+/** `pending` while its turn runs; `failed` with an `error_code` when the turn failed. */
+export type MessageStatus = 'pending' | 'completed' | 'failed';
+
+/** One tool call of an assistant turn, kept in `messages.tool_calls` in the shape the API returns it. */
+export interface StoredToolCall {
+  id: string;
+  tool: string;
+  server: string;
+  arguments: Record<string, unknown>;
+  result: unknown;
+  is_error: boolean;
+}
+
+/** Token usage of an assistant turn, kept in `messages.usage` in the Anthropic (and API) shape. */
+export interface StoredUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+}
+
+/** Constraint names are spelled out so the entity and the migrations agree on them. */
+@Entity({ name: 'messages' })
+@Unique('UQ_messages_conversation_id_seq', ['conversationId', 'seq'])
+@Check('CHK_messages_role', `role IN ('user', 'assistant')`)
+@Check('CHK_messages_status', `status IN ('pending', 'completed', 'failed')`)
+@Check('CHK_messages_seq_positive', 'seq > 0')
+export class MessageEntity {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_messages' })
+  id: string;
+
+  @Column({ name: 'conversation_id', type: 'uuid' })
+  conversationId: string;
+
+  /** Declared for the foreign key; queries go through `conversationId`. */
+  @ManyToOne(() => ConversationEntity, { nullable: false, onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'conversation_id', foreignKeyConstraintName: 'FK_messages_conversation_id' })
+  conversation?: ConversationEntity;
+
+  /** Copied from the conversation so that ownership is part of every message query. */
+  @Column({ name: 'user_id', type: 'text' })
+  userId: string;
+
+  /** Position in the conversation, from 1; the keyset of history pagination. */
+  @Column({ type: 'integer' })
+  seq: number;
+
+  @Column({ type: 'text' })
+  role: MessageRole;
+
+  @Column({ type: 'text' })
+  content: string;
+
+  @Column({ name: 'tool_calls', type: 'jsonb', default: () => "'[]'" })
+  toolCalls: StoredToolCall[];
+
+  @Column({ type: 'text', default: 'completed' })
+  status: MessageStatus;
+
+  @Column({ name: 'error_code', type: 'text', nullable: true })
+  errorCode: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  model: string | null;
+
+  @Column({ name: 'stop_reason', type: 'text', nullable: true })
+  stopReason: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  usage: StoredUsage | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

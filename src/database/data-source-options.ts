@@ -1,0 +1,37 @@
+import type { DataSourceOptions } from 'typeorm';
+import { ALL_MIGRATIONS } from '../../migrations';
+import { ConversationEntity } from '../chat/entities/conversation.entity';
+import { MessageEntity } from '../chat/entities/message.entity';
+import type { AppConfig } from '../config/app-config';
+
+/** Every entity; listed, not globbed, so Jest, the CLI and dist/ load the same set. */
+export const ALL_ENTITIES = [ConversationEntity, MessageEntity];
+
+/** typeorm does not export this type from its root, and deep imports do not resolve under nodenext. */
+export type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
+
+const CONNECT_TIMEOUT_MS = 5_000;
+const APPLICATION_NAME = 'chat-service';
+
+/** TypeORM options shared by the service, the migration CLI and the tests; `url` is any PostgreSQL. */
+export function buildDataSourceOptions(config: AppConfig, url: string): PostgresDataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ALL_ENTITIES,
+    migrations: ALL_MIGRATIONS,
+    migrationsTableName: 'migrations',
+    // Each migration commits on its own, so a failure leaves the earlier ones applied and recorded.
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    poolSize: config.db.poolSize,
+    connectTimeoutMS: CONNECT_TIMEOUT_MS,
+    applicationName: APPLICATION_NAME,
+    // gen_random_uuid() is core since PostgreSQL 13, so no extension has to be created (or allowed).
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
+    // Query errors reach the caller as exceptions; logging them here would also log parameters (user text).
+    logging: ['warn', 'migration'],
+  };
+}

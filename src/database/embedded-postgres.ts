@@ -1,0 +1,103 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+/** Sub-folder of DATA_DIR that holds the PostgreSQL cluster. */
+const PGDATA_FOLDER = 'pgdata';
+const LOCK_FILE = 'pgdata.lock';
+/** Room above the pool for a second client (a CLI, psql) and for sockets that are still closing. */
+const SPARE_CONNECTIONS = 4;
+
+export interface EmbeddedPostgres {
+  /** A `postgres://` URL of the loopback server. */
+  readonly url: string;
+  /** Stops the server, then PGlite. Call it after every client has disconnected; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** The service's DATA_DIR; the cluster lives in `<dataDir>/pgdata`, created on first use (initdb ≈ 5 s). */
+  dataDir: string;
+  /** The largest pool that will connect: the server resets connections beyond its limit. */
+  poolSize: number;
+}
+
+/**
+ * Runs PGlite (PostgreSQL in WASM, one backend) in this process and serves it over loopback TCP, so
+ * `pg` and TypeORM use it like any PostgreSQL. The socket server multiplexes connections onto the one
+ * backend: queries run one at a time, and while a connection has a transaction open, the others wait.
+ */
+export async function startEmbeddedPostgres({ dataDir, poolSize }: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  mkdirSync(dataDir, { recursive: true });
+  const releaseLock = lockDataDir(dataDir);
+  let db: PGlite | undefined;
+  try {
+    db = await PGlite.create({ dataDir: join(dataDir, PGDATA_FOLDER) });
+    const server = new PGLiteSocketServer({
+      db,
+      host: '127.0.0.1',
+      port: 0,
+      maxConnections: poolSize + SPARE_CONNECTIONS,
+    });
+    await server.start();
+    const openDb = db;
+    let closing: Promise<void> | undefined;
+    return {
+      url: `postgres://postgres@${server.getServerConn()}/postgres`,
+      close: () =>
+        (closing ??= (async () => {
+          try {
+            await server.stop();
+            await openDb.close();
+          } finally {
+            releaseLock();
+          }
+        })()),
+    };
+  } catch (error) {
+    await db?.close();
+    releaseLock();
+    throw error;
+  }
+}
+
+/** Data folders this process holds, so a lock left by a previous process with our pid is seen as stale. */
+const heldLocks = new Set<string>();
+
+/**
+ * PGlite does not lock its data folder: a second instance (a second replica, or the migration CLI next
+ * to a running server) would open the same files and corrupt them. A pid file refuses that.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = join(dataDir, LOCK_FILE);
+  try {
+    writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const owner = Number.parseInt(readFileSync(lockFile, 'utf8'), 10);
+    if (heldLocks.has(lockFile) || (owner !== process.pid && isRunning(owner))) {
+      throw new Error(
+        `The embedded database in ${dataDir} is in use by process ${owner}. Stop it, or point DATABASE_URL at ` +
+          `a PostgreSQL server; if no such process runs, delete ${lockFile}.`,
+        { cause: error },
+      );
+    }
+    writeFileSync(lockFile, `${process.pid}\n`);
+  }
+  heldLocks.add(lockFile);
+  return () => {
+    heldLocks.delete(lockFile);
+    rmSync(lockFile, { force: true });
+  };
+}
+
+function isRunning(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,60 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '../auth/public.decorator';
+import { AppError } from '../common/errors/app-error';
+import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
+import { DatabaseHealth } from '../database/database.module';
+
+interface LiveResponse {
+  status: 'ok';
+}
+
+interface ReadyResponse {
+  status: 'ok';
+  checks: { database: 'up'; migrations: 'applied' };
+}
+
+/** Probes for orchestrators: unauthenticated, and cheap enough to call every few seconds. */
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(private readonly database: DatabaseHealth) {}
+
+  @Public()
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers HTTP (it checks no dependency).' })
+  @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } })
+  live(): LiveResponse {
+    return { status: 'ok' };
+  }
+
+  @Public()
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the database answers and every migration is applied.' })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: ['ok'] },
+        checks: {
+          type: 'object',
+          properties: {
+            database: { type: 'string', enum: ['up'] },
+            migrations: { type: 'string', enum: ['applied'] },
+          },
+        },
+      },
+    },
+  })
+  @ApiProblemResponses(503)
+  async ready(): Promise<ReadyResponse> {
+    const health = await this.database.check();
+    if (health.database === 'down') {
+      throw new AppError('database_unavailable', 'The database does not answer.');
+    }
+    if (health.pendingMigrations > 0) {
+      throw new AppError('database_unavailable', `${health.pendingMigrations} database migration(s) are not applied.`);
+    }
+    return { status: 'ok', checks: { database: 'up', migrations: 'applied' } };
+  }
+}
