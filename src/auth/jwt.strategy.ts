@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { JwtPayload } from 'jsonwebtoken';
+import { ExtractJwt, Strategy, type StrategyOptions } from 'passport-jwt';
+import { AppConfig } from '../config/app-config';
+import { MAX_SUBJECT_LENGTH, TokenRejectedError } from './auth-failure';
+import type { AuthRequest, AuthUser } from './auth-user';
+import { acceptedAlgorithms, createKeyProvider } from './jwt-key-provider';
+
+export const JWT_STRATEGY = 'jwt';
+
+type JwtStrategyOptions = Extract<StrategyOptions, { passReqToCallback: true }>;
+
+/** The header only: a token in a query string or body ends up in logs and browser history. */
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+function buildJwtStrategyOptions(jwt: AppConfig['jwt']): JwtStrategyOptions {
+  return {
+    jwtFromRequest: bearerToken,
+    secretOrKeyProvider: createKeyProvider(jwt),
+    passReqToCallback: true,
+    // passport-jwt copies these four over jsonWebTokenOptions, undefined or not, so they must be set
+    // here: an `algorithms` inside jsonWebTokenOptions would be dropped, and jsonwebtoken would then
+    // accept every algorithm the key type allows.
+    algorithms: acceptedAlgorithms(jwt),
+    issuer: jwt.issuer,
+    audience: jwt.audience,
+    ignoreExpiration: false,
+    // Only options passport-jwt has no top-level name for survive in here.
+    jsonWebTokenOptions: { clockTolerance: jwt.clockToleranceSeconds },
+  };
+}
+
+/** Verifies `Authorization: Bearer <JWT>` (signature, alg, exp, nbf, iss, aud) and checks the claims we rely on. */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
+  constructor(config: AppConfig) {
+    super(buildJwtStrategyOptions(config.jwt));
+  }
+
+  /** Runs after jsonwebtoken accepted the token; a throw here reaches the guard as `err`. */
+  validate(request: AuthRequest, payload: unknown): AuthUser {
+    if (typeof payload !== 'object' || payload === null) throw new TokenRejectedError('malformed');
+    const claims = payload as JwtPayload;
+    // jsonwebtoken checks exp only when present; a token that never expires is refused here.
+    if (typeof claims.exp !== 'number') throw new TokenRejectedError('missing_exp');
+    const { sub } = claims;
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) {
+      throw new TokenRejectedError('invalid_sub');
+    }
+    const token = bearerToken(request);
+    if (!token) throw new TokenRejectedError('malformed');
+    return { userId: sub, token, claims };
+  }
+}
