@@ -1,0 +1,27 @@
+import type { ConversationDto } from './dto/conversation.dto';
+import type { MessageDto } from './dto/message.dto';
+import type { ConversationEntity } from './entities/conversation.entity';
+import type { MessageEntity } from './entities/message.entity';
+
+/** Whitelists the fields a client sees; entities never leave the service. */
+export function toConversationDto(conversation: ConversationEntity): ConversationDto {
+  return {
+    id: conversation.id,
+    title: conversation.title,
+    created_at: conversation.createdAt.toISOString(),
+    updated_at: conversation.updatedAt.toISOString(),
+    message_count: conversation.messageCount,
+  };
+}
+
+export function toMessageDto(message: MessageEntity): MessageDto {
+  return {
+    id: message.id,
+    role: message.role,
+    content: message.content,
+    tool_calls: message.toolCalls,
+    status: message.status,
+    error_code: message.errorCode,
+    created_at: message.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,46 @@
+import { Body, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
+import { toConversationDto } from './chat.mapper';
+import { ConversationsService } from './conversations.service';
+import { ConversationParamsDto } from './dto/conversation-params.dto';
+import { ConversationDto, ConversationPageDto } from './dto/conversation.dto';
+import { ListConversationsQueryDto } from './dto/list-conversations-query.dto';
+import { RenameConversationDto } from './dto/rename-conversation.dto';
+import { UserParamsDto } from './dto/user-params.dto';
+import { UserScopedController } from './user-scoped-controller.decorator';
+
+@UserScopedController('conversations', 'conversations')
+export class ConversationsController {
+  constructor(private readonly conversations: ConversationsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The user’s conversations, most recently active first' })
+  async list(@Param() params: UserParamsDto, @Query() query: ListConversationsQueryDto): Promise<ConversationPageDto> {
+    const page = await this.conversations.list(params.user_id, query.limit, query.cursor);
+    return { data: page.conversations.map(toConversationDto), has_more: page.hasMore, next_cursor: page.nextCursor };
+  }
+
+  @Get(':conversation_id')
+  @ApiOperation({ summary: 'One conversation' })
+  @ApiProblemResponses(404)
+  async get(@Param() params: ConversationParamsDto): Promise<ConversationDto> {
+    return toConversationDto(await this.conversations.get(params.user_id, params.conversation_id));
+  }
+
+  @Patch(':conversation_id')
+  @ApiOperation({ summary: 'Rename a conversation' })
+  @ApiProblemResponses(404, 415)
+  async rename(@Param() params: ConversationParamsDto, @Body() body: RenameConversationDto): Promise<ConversationDto> {
+    return toConversationDto(await this.conversations.rename(params.user_id, params.conversation_id, body.title));
+  }
+
+  @Delete(':conversation_id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a conversation and all its messages' })
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiProblemResponses(404, 409)
+  async delete(@Param() params: ConversationParamsDto): Promise<void> {
+    await this.conversations.delete(params.user_id, params.conversation_id);
+  }
+}

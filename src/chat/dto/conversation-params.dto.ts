@@ -1,0 +1,8 @@
+import { IsUUID } from 'class-validator';
+import { UserParamsDto } from './user-params.dto';
+
+export class ConversationParamsDto extends UserParamsDto {
+  /** The conversation's id (UUID). */
+  @IsUUID()
+  conversation_id: string;
+}

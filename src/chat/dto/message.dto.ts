@@ -1,0 +1,36 @@
+import type { MessageRole, MessageStatus } from '../entities/message.entity';
+
+export class ToolCallDto {
+  /** The model's tool_use id. */
+  id: string;
+  /** The tool's name as the MCP server knows it. */
+  tool: string;
+  /** The MCP server that served the tool. */
+  server: string;
+  arguments: Record<string, unknown>;
+  /** What the tool returned (structured content when it gave some, else its text). */
+  result: unknown;
+  is_error: boolean;
+}
+
+export class MessageDto {
+  id: string;
+  role: MessageRole;
+  content: string;
+  tool_calls: ToolCallDto[];
+  /** `pending` while its turn runs; `failed` when the turn failed (see `error_code`). */
+  status: MessageStatus;
+  /** Why the turn failed (a problem `code`), else null. */
+  error_code: string | null;
+  /** ISO 8601 UTC. */
+  created_at: string;
+}
+
+export class HistoryPageDto {
+  conversation_id: string;
+  /** Oldest to newest within the page; the first page is the newest. */
+  messages: MessageDto[];
+  has_more: boolean;
+  /** Pass as `before` to get the previous (older) page; null when there is none. */
+  next_cursor: string | null;
+}

@@ -1,0 +1,13 @@
+import { Transform } from 'class-transformer';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+
+export const TITLE_MAX_LENGTH = 200;
+
+export class RenameConversationDto {
+  /** The new title, 1..200 characters after trimming. */
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(TITLE_MAX_LENGTH)
+  title: string;
+}

@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, Repository } from 'typeorm';
+import { ConversationEntity } from '../entities/conversation.entity';
+
+/** Keyset position in the "most recently active first" listing; the timestamp keeps microseconds. */
+export interface ConversationPosition {
+  updatedAt: string;
+  id: string;
+}
+
+export interface ConversationRow {
+  conversation: ConversationEntity;
+  position: ConversationPosition;
+}
+
+export type DeleteOutcome = 'deleted' | 'not_found' | 'busy';
+
+// PostgreSQL keeps microseconds; a JS Date does not, so the cursor carries the exact text form.
+const EXACT_UPDATED_AT = `to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** Every query names the owner: a conversation of another user is indistinguishable from none. */
+@Injectable()
+export class ConversationRepository {
+  private readonly repository: Repository<ConversationEntity>;
+
+  constructor(dataSource: DataSource) {
+    this.repository = dataSource.getRepository(ConversationEntity);
+  }
+
+  findForUser(userId: string, id: string): Promise<ConversationEntity | null> {
+    return this.repository.findOneBy({ id, userId });
+  }
+
+  async findPageForUser(userId: string, limit: number, after?: ConversationPosition): Promise<ConversationRow[]> {
+    const query = this.repository
+      .createQueryBuilder('c')
+      .addSelect(EXACT_UPDATED_AT, 'position_updated_at')
+      .where('c.user_id = :userId', { userId })
+      .orderBy('c.updated_at', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .limit(limit);
+    if (after) {
+      query.andWhere('(c.updated_at, c.id) < (CAST(:updatedAt AS timestamptz), CAST(:id AS uuid))', after);
+    }
+    const { entities, raw } = await query.getRawAndEntities<{ position_updated_at: string }>();
+    return entities.map((conversation, index) => ({
+      conversation,
+      position: { updatedAt: raw[index].position_updated_at, id: conversation.id },
+    }));
+  }
+
+  async renameForUser(userId: string, id: string, title: string): Promise<ConversationEntity | null> {
+    const result = await this.repository.update({ id, userId }, { title, updatedAt: () => 'now()' });
+    return result.affected ? this.findForUser(userId, id) : null;
+  }
+
+  /** A conversation whose turn is running is not deleted under it: the caller gets `busy`. */
+  async deleteForUser(userId: string, id: string): Promise<DeleteOutcome> {
+    const result = await this.repository
+      .createQueryBuilder()
+      .delete()
+      .where('id = :id AND user_id = :userId', { id, userId })
+      .andWhere('(lease_expires_at IS NULL OR lease_expires_at < now())')
+      .execute();
+    if (result.affected) return 'deleted';
+    return (await this.findForUser(userId, id)) ? 'busy' : 'not_found';
+  }
+}
