@@ -1,0 +1,21 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+
+/** How to reach one MCP server. */
+export type McpTransportDefinition =
+  | { type: 'stdio'; command: string; args?: string[]; env?: Record<string, string>; cwd?: string }
+  | { type: 'http'; url: string; headers?: Record<string, string> }
+  /** Built-in servers run in-process, linked to their client with an InMemoryTransport. */
+  | { type: 'in-memory'; createServer: () => McpServer };
+
+export interface McpServerDefinition {
+  /** Unique; also the prefix of its tools' names when two servers offer the same tool name. */
+  name: string;
+  transport: McpTransportDefinition;
+  /** Per-call timeout; falls back to `CHAT_TOOL_TIMEOUT_MS`. */
+  timeoutMs?: number;
+  /** When set, only these tools are offered to the model and callable. */
+  allowedTools?: string[];
+}
+
+/** DI token for the `McpServerDefinition[]` the registry connects to. */
+export const MCP_SERVER_DEFINITIONS = Symbol('MCP_SERVER_DEFINITIONS');

@@ -1,0 +1,49 @@
+import type { Logger } from '@nestjs/common';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { CallerIdentityTransport } from './caller-identity-transport';
+import type { McpServerDefinition } from './mcp-server-definition';
+import { stdioEnvironment } from './stdio-environment';
+
+export interface McpTransportHandle {
+  transport: Transport;
+  /** Runs one call with the caller's identity attached, where the transport can carry it per request. */
+  runAs<T>(authInfo: AuthInfo, call: () => Promise<T>): Promise<T>;
+}
+
+const withoutIdentity = <T>(_authInfo: AuthInfo, call: () => Promise<T>): Promise<T> => call();
+
+/** A fresh, unstarted client transport for one connection attempt (the client starts it). */
+export async function createMcpTransport(definition: McpServerDefinition, logger: Logger): Promise<McpTransportHandle> {
+  const spec = definition.transport;
+  switch (spec.type) {
+    case 'in-memory': {
+      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+      await spec.createServer().connect(serverSide);
+      const transport = new CallerIdentityTransport(clientSide);
+      return { transport, runAs: (authInfo, call) => transport.runAs(authInfo, call) };
+    }
+    case 'stdio': {
+      const transport = new StdioClientTransport({
+        command: spec.command,
+        args: spec.args,
+        env: stdioEnvironment(spec.env),
+        cwd: spec.cwd,
+        stderr: 'pipe',
+      });
+      // Servers log to stderr; keep it out of the service's own output unless debugging.
+      transport.stderr?.on('data', (chunk: Buffer) =>
+        logger.debug(`MCP server ${definition.name} stderr: ${chunk.toString('utf8').trimEnd()}`),
+      );
+      return { transport, runAs: withoutIdentity };
+    }
+    case 'http':
+      return {
+        transport: new StreamableHTTPClientTransport(new URL(spec.url), { requestInit: { headers: spec.headers } }),
+        runAs: withoutIdentity,
+      };
+  }
+}

@@ -1,0 +1,40 @@
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+
+export interface FailedCall {
+  server: string;
+  tool: string;
+  timeoutMs: number;
+  cancelled: boolean;
+}
+
+/** A Streamable HTTP server answers 404 to a session it no longer knows: a new session fixes it. */
+export function isExpiredSession(error: unknown): boolean {
+  return error instanceof StreamableHTTPError && error.code === 404;
+}
+
+/**
+ * Anything but an MCP error (a JSON-RPC error, a timeout, a closed connection) means the transport itself
+ * failed, e.g. the HTTP server is gone: the connection is no longer usable.
+ */
+export function isTransportFailure(error: unknown): boolean {
+  return !(error instanceof McpError);
+}
+
+/** A message the model can relay to the user; it names the tool and server but no internals. */
+export function toolCallErrorText(error: unknown, call: FailedCall): string {
+  const subject = `Tool ${call.tool} on server ${call.server}`;
+  if (call.cancelled) return `${subject} was cancelled`;
+  if (error instanceof McpError) {
+    if (error.code === ErrorCode.RequestTimeout) return `${subject} timed out after ${call.timeoutMs} ms`;
+    if (error.code === ErrorCode.ConnectionClosed) return `${subject} failed: the server closed the connection`;
+    return `${subject} failed: ${error.message}`;
+  }
+  return `${subject} is unavailable: ${errorMessage(error)}`;
+}
+
+/** Duck-typed, as errors raised in another realm (Node internals seen from a vm context) fail `instanceof`. */
+export function errorMessage(error: unknown): string {
+  const message = typeof error === 'object' && error !== null && 'message' in error ? error.message : undefined;
+  return typeof message === 'string' ? message : String(error);
+}
