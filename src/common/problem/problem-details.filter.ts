@@ -11,10 +11,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const { problem, retryAfterSeconds, unexpected } = toProblem(exception, String(request.id), request.url);
+    const { problem, retryAfterSeconds } = toProblem(exception, String(request.id), request.url);
 
-    if (unexpected) request.log.error({ err: exception, code: problem.code }, 'request failed');
-    else request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
+    // Server-side failures are logged in full (cause included: the provider's or the driver's text),
+    // under the request id the client was given; client errors are one line.
+    if (problem.status >= 500) {
+      const cause = exception instanceof Error ? exception.cause : undefined;
+      request.log.error({ err: exception, cause, code: problem.code }, 'request failed');
+    } else request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
 
     if (reply.sent) return;
     if (problem.status === 401) {

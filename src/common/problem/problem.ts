@@ -22,8 +22,6 @@ export interface Problem {
 export interface ProblemResponse {
   problem: Problem;
   retryAfterSeconds?: number;
-  /** True when the error is ours to fix (5xx not raised on purpose): the caller logs it in full. */
-  unexpected: boolean;
 }
 
 /** Fastify's own client errors, by their stable codes, mapped to ours. */
@@ -49,7 +47,7 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string }> = {
  * an unexpected error becomes a generic 500 so no stack, SQL or provider text leaks.
  */
 export function toProblem(error: unknown, requestId: string, instance: string): ProblemResponse {
-  const { code, detail, unexpected, appError } = classify(error);
+  const { code, detail, appError } = classify(error);
   const { status, title } = describeErrorCode(code);
   const problem: Problem = {
     type: `${PROBLEM_TYPE_PREFIX}${code}`,
@@ -62,20 +60,20 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
     ...appError?.extensions,
   };
   if (appError?.errors) problem.errors = appError.errors;
-  return { problem, retryAfterSeconds: appError?.retryAfterSeconds, unexpected };
+  return { problem, retryAfterSeconds: appError?.retryAfterSeconds };
 }
 
-function classify(error: unknown): { code: ErrorCode; detail: string; unexpected: boolean; appError?: AppError } {
+function classify(error: unknown): { code: ErrorCode; detail: string; appError?: AppError } {
   if (error instanceof AppError) {
-    return { code: error.code, detail: error.detail, unexpected: error.code === 'internal_error', appError: error };
+    return { code: error.code, detail: error.detail, appError: error };
   }
   if (error instanceof HttpException) {
     const fastifyCode = (error.cause as { code?: unknown } | undefined)?.code;
     const known = typeof fastifyCode === 'string' ? FASTIFY_CODES[fastifyCode] : undefined;
-    if (known) return { ...known, unexpected: false };
+    if (known) return known;
     const status = error.getStatus();
     const code = codeForStatus(status);
-    return { code, detail: status < 500 ? error.message : describeErrorCode(code).title, unexpected: status >= 500 };
+    return { code, detail: status < 500 ? error.message : describeErrorCode(code).title };
   }
-  return { code: 'internal_error', detail: 'An unexpected error occurred; it has been logged.', unexpected: true };
+  return { code: 'internal_error', detail: 'An unexpected error occurred; it has been logged.' };
 }

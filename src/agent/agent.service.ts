@@ -1,0 +1,142 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { Injectable } from '@nestjs/common';
+import type { StoredToolCall, StoredUsage, TranscriptMessage } from '../chat/entities/message.entity';
+import { AppConfig } from '../config/app-config';
+import { TOOL_ROUND_LIMIT_STOP_REASON, type AgentTurnInput, type AgentTurnResult } from './agent-turn';
+import { LlmClient } from './llm/llm-client';
+import { CACHED_SYSTEM, cachedTools, withCacheBreakpoint } from './prompt';
+import { ToolRunner } from './tool-runner';
+import { ToolCatalogue } from './tools/tool-catalogue';
+
+type Message = Anthropic.Messages.Message;
+type MessageParam = Anthropic.Messages.MessageParam;
+
+const ROUND_LIMIT_RESULT =
+  'Not run: the tool round limit of this turn was reached. Answer the user with what you have so far.';
+/** An assistant message must not be empty when it is replayed as context. */
+const EMPTY_ANSWER = '(no answer)';
+
+/**
+ * The agent loop: Claude with the MCP tools, up to the configured number of tool rounds. The tools of
+ * one round run in parallel; when the limit is reached the model is asked once more, with tools
+ * disabled, for a final answer.
+ */
+@Injectable()
+export class AgentService {
+  constructor(
+    private readonly llm: LlmClient,
+    private readonly catalogue: ToolCatalogue,
+    private readonly tools: ToolRunner,
+    private readonly config: AppConfig,
+  ) {}
+
+  get model(): string {
+    return this.llm.model;
+  }
+
+  get configured(): boolean {
+    return this.llm.configured;
+  }
+
+  async runTurn(input: AgentTurnInput): Promise<AgentTurnResult> {
+    const history = withStablePrefixBreakpoint(input.context);
+    const transcript: TranscriptMessage[] = [];
+    const texts: string[] = [];
+    const toolCalls: StoredToolCall[] = [];
+    const usage = emptyUsage();
+    let toolRounds = 0;
+    let limitReached = false;
+
+    for (;;) {
+      const response = await this.callModel(
+        input,
+        [...history, { role: 'user', content: input.message }],
+        transcript,
+        limitReached,
+      );
+      addUsage(usage, response.usage);
+      texts.push(...textOf(response));
+
+      const wantsTools = response.stop_reason === 'tool_use' && !limitReached;
+      const continues =
+        wantsTools || (response.stop_reason === 'pause_turn' && toolRounds < this.config.chat.maxToolRounds);
+      if (!continues) {
+        transcript.push({ role: 'assistant', content: finalContent(response) });
+        const stopReason = limitReached ? TOOL_ROUND_LIMIT_STOP_REASON : (response.stop_reason ?? 'end_turn');
+        return { text: texts.join('\n\n'), toolCalls, stopReason, usage, model: response.model, transcript };
+      }
+
+      transcript.push({ role: 'assistant', content: response.content });
+      toolRounds += 1;
+      if (response.stop_reason === 'pause_turn') continue;
+      if (toolRounds > this.config.chat.maxToolRounds) {
+        limitReached = true;
+        transcript.push({ role: 'user', content: toolUses(response).map(notRun) });
+        continue;
+      }
+      const round = await this.tools.runRound(toolUses(response), input);
+      toolCalls.push(...round.map((outcome) => outcome.call));
+      transcript.push({ role: 'user', content: round.map((outcome) => outcome.result) });
+    }
+  }
+
+  private callModel(
+    input: AgentTurnInput,
+    prefix: MessageParam[],
+    transcript: TranscriptMessage[],
+    toolsDisabled: boolean,
+  ): Promise<Message> {
+    const messages = [...prefix, ...(transcript as MessageParam[])];
+    messages[messages.length - 1] = withCacheBreakpoint(messages[messages.length - 1]);
+    const tools = cachedTools(this.catalogue.anthropicTools());
+    return this.llm.createMessage(
+      {
+        system: CACHED_SYSTEM,
+        messages,
+        ...(tools.length > 0 && { tools }),
+        ...(tools.length > 0 && toolsDisabled && { tool_choice: { type: 'none' } }),
+      },
+      { signal: input.signal, onTextDelta: input.onEvent && ((text) => input.onEvent?.({ type: 'text.delta', text })) },
+    );
+  }
+}
+
+/** The end of the earlier turns is the stable prefix of every call in this turn: cache up to there. */
+function withStablePrefixBreakpoint(context: MessageParam[]): MessageParam[] {
+  if (context.length === 0) return context;
+  return [...context.slice(0, -1), withCacheBreakpoint(context[context.length - 1])];
+}
+
+function toolUses(response: Message): Anthropic.Messages.ToolUseBlock[] {
+  return response.content.filter((block): block is Anthropic.Messages.ToolUseBlock => block.type === 'tool_use');
+}
+
+function notRun(block: Anthropic.Messages.ToolUseBlock): Anthropic.Messages.ToolResultBlockParam {
+  return { type: 'tool_result', tool_use_id: block.id, content: ROUND_LIMIT_RESULT, is_error: true };
+}
+
+function textOf(response: Message): string[] {
+  return response.content
+    .filter((block): block is Anthropic.Messages.TextBlock => block.type === 'text' && block.text.length > 0)
+    .map((block) => block.text);
+}
+
+/**
+ * The last answer as it is replayed later: a tool_use left unanswered (cut by max_tokens) would make
+ * every later request invalid, so only the text stays.
+ */
+function finalContent(response: Message): unknown[] {
+  const text = response.content.filter((block) => block.type === 'text' && block.text.length > 0);
+  return text.length > 0 ? text : [{ type: 'text', text: EMPTY_ANSWER }];
+}
+
+function emptyUsage(): StoredUsage {
+  return { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
+}
+
+function addUsage(total: StoredUsage, usage: Anthropic.Messages.Usage): void {
+  total.input_tokens += usage.input_tokens;
+  total.output_tokens += usage.output_tokens;
+  total.cache_read_input_tokens += usage.cache_read_input_tokens ?? 0;
+  total.cache_creation_input_tokens += usage.cache_creation_input_tokens ?? 0;
+}

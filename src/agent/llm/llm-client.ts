@@ -1,0 +1,21 @@
+import type Anthropic from '@anthropic-ai/sdk';
+
+/** The parts of a Messages API request the agent decides; the client adds model and max_tokens. */
+export type LlmRequest = Omit<Anthropic.Messages.MessageCreateParamsNonStreaming, 'model' | 'max_tokens' | 'stream'>;
+
+export interface LlmCallOptions {
+  signal?: AbortSignal;
+  /** Called with each text fragment as the model writes it. */
+  onTextDelta?: (text: string) => void;
+}
+
+/**
+ * Claude, behind a token so tests can swap it; the real one talks to the Messages API (or any
+ * compatible endpoint). Failures are thrown as AppErrors with the SPEC §4 codes.
+ */
+export abstract class LlmClient {
+  abstract readonly model: string;
+  /** False when no API key is set: the service runs, and turns answer 503 model_not_configured. */
+  abstract readonly configured: boolean;
+  abstract createMessage(request: LlmRequest, options?: LlmCallOptions): Promise<Anthropic.Messages.Message>;
+}

@@ -1,0 +1,34 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { AppError } from '../../common/errors/app-error';
+
+const OVERLOADED_TYPES = new Set(['overloaded_error', 'rate_limit_error']);
+
+/**
+ * Maps what the SDK throws (after its own retries) to our codes. The provider's message stays in the
+ * server log (as the cause); the client gets a stable, provider-neutral detail.
+ */
+export function toModelError(error: unknown, signal?: AbortSignal): AppError {
+  if (error instanceof AppError) return error;
+  if (signal?.aborted || error instanceof Anthropic.APIConnectionTimeoutError) {
+    return new AppError('model_timeout', 'The model did not answer in time; try again.', { cause: error });
+  }
+  if (error instanceof Anthropic.APIError) {
+    const overloaded = error.status === 429 || error.status === 529 || OVERLOADED_TYPES.has(error.type ?? '');
+    if (overloaded) {
+      return new AppError('model_overloaded', 'The model is overloaded right now; retry after a short wait.', {
+        cause: error,
+        retryAfterSeconds: retryAfterSeconds(error.headers) ?? 5,
+      });
+    }
+  }
+  return new AppError('model_error', 'The model request failed; try again later.', { cause: error });
+}
+
+function retryAfterSeconds(headers: Headers | undefined): number | undefined {
+  const value = headers?.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}

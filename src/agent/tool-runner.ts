@@ -1,0 +1,52 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { Injectable } from '@nestjs/common';
+import type { StoredToolCall } from '../chat/entities/message.entity';
+import type { AgentTurnInput } from './agent-turn';
+import { McpClientRegistry } from './mcp/mcp-client-registry';
+import { ToolCatalogue } from './tools/tool-catalogue';
+
+export interface ToolRoundOutcome {
+  call: StoredToolCall;
+  result: Anthropic.Messages.ToolResultBlockParam;
+}
+
+/** Runs the tool calls of one model round, in parallel, for the user the server bound to the turn. */
+@Injectable()
+export class ToolRunner {
+  constructor(
+    private readonly catalogue: ToolCatalogue,
+    private readonly registry: McpClientRegistry,
+  ) {}
+
+  runRound(blocks: Anthropic.Messages.ToolUseBlock[], turn: AgentTurnInput): Promise<ToolRoundOutcome[]> {
+    return Promise.all(blocks.map((block) => this.run(block, turn)));
+  }
+
+  private async run(block: Anthropic.Messages.ToolUseBlock, turn: AgentTurnInput): Promise<ToolRoundOutcome> {
+    const entry = this.catalogue.resolve(block.name);
+    const args = isPlainObject(block.input) ? block.input : {};
+    const tool = entry?.tool ?? block.name;
+    const server = entry?.server ?? '';
+    turn.onEvent?.({ type: 'tool.started', id: block.id, tool, server, arguments: args });
+
+    const outcome = !entry
+      ? { isError: true, text: `Unknown tool ${block.name}: it is not offered in this conversation.` }
+      : !isPlainObject(block.input)
+        ? { isError: true, text: `The arguments of ${block.name} must be a JSON object.` }
+        : await this.registry.callTool(entry.server, entry.tool, args, {
+            userId: turn.userId,
+            token: turn.token,
+            signal: turn.signal,
+          });
+    const result = 'structured' in outcome && outcome.structured !== undefined ? outcome.structured : outcome.text;
+    turn.onEvent?.({ type: 'tool.finished', id: block.id, result, is_error: outcome.isError });
+    return {
+      call: { id: block.id, tool, server, arguments: args, result, is_error: outcome.isError },
+      result: { type: 'tool_result', tool_use_id: block.id, content: outcome.text, is_error: outcome.isError },
+    };
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
