@@ -1,7 +1,8 @@
 import { InitialSchema1795700442727 } from './1795700442727-InitialSchema';
+import { MessageTranscript1795702000000 } from './1795702000000-MessageTranscript';
 
 /**
  * Every migration, oldest first. Listed by hand rather than globbed so the same list loads under
  * Jest (SWC), ts-node and from dist/. A new migration is not applied until it is added here.
  */
-export const ALL_MIGRATIONS = [InitialSchema1795700442727];
+export const ALL_MIGRATIONS = [InitialSchema1795700442727, MessageTranscript1795702000000];

@@ -1,3 +1,5 @@
+import type { CompletedTurn } from './chat.service';
+import type { ChatTurnDto } from './dto/chat-turn.dto';
 import type { ConversationDto } from './dto/conversation.dto';
 import type { MessageDto } from './dto/message.dto';
 import type { ConversationEntity } from './entities/conversation.entity';
@@ -23,5 +25,18 @@ export function toMessageDto(message: MessageEntity): MessageDto {
     status: message.status,
     error_code: message.errorCode,
     created_at: message.createdAt.toISOString(),
+  };
+}
+
+export function toChatTurnDto(turn: CompletedTurn): ChatTurnDto {
+  const { result } = turn;
+  return {
+    conversation_id: turn.conversationId,
+    user_message_id: turn.userMessageId,
+    message_id: turn.messageId,
+    response: result.text,
+    tool_calls: result.toolCalls,
+    stop_reason: result.stopReason,
+    usage: result.usage,
   };
 }

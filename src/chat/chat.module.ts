@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AgentModule } from '../agent/agent.module';
 import { ChatController } from './chat.controller';
 import { ChatService } from './chat.service';
 import { ConversationsController } from './conversations.controller';
@@ -7,6 +8,7 @@ import { ConversationRepository } from './repositories/conversation.repository';
 import { MessageRepository } from './repositories/message.repository';
 
 @Module({
+  imports: [AgentModule],
   controllers: [ChatController, ConversationsController],
   providers: [ChatService, ConversationsService, ConversationRepository, MessageRepository],
 })

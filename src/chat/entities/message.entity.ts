@@ -32,6 +32,12 @@ export interface StoredUsage {
   cache_creation_input_tokens: number;
 }
 
+/** One Anthropic message of a turn's transcript, as sent to or received from the Messages API. */
+export interface TranscriptMessage {
+  role: MessageRole;
+  content: unknown[];
+}
+
 /** Constraint names are spelled out so the entity and the migrations agree on them. */
 @Entity({ name: 'messages' })
 @Unique('UQ_messages_conversation_id_seq', ['conversationId', 'seq'])
@@ -81,6 +87,10 @@ export class MessageEntity {
 
   @Column({ type: 'jsonb', nullable: true })
   usage: StoredUsage | null;
+
+  /** Assistant only: the turn's Anthropic messages (all rounds), replayed as context in later turns. */
+  @Column({ type: 'jsonb', nullable: true })
+  transcript: TranscriptMessage[] | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -27,6 +27,10 @@ export class ConversationRepository {
     this.repository = dataSource.getRepository(ConversationEntity);
   }
 
+  createForUser(userId: string, title: string): Promise<ConversationEntity> {
+    return this.repository.save(this.repository.create({ userId, title }));
+  }
+
   findForUser(userId: string, id: string): Promise<ConversationEntity | null> {
     return this.repository.findOneBy({ id, userId });
   }

@@ -1,0 +1,42 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type { ContextRow } from './repositories/message.repository';
+
+type MessageParam = Anthropic.Messages.MessageParam;
+
+/** At most this many stored messages are read to build a context, whatever the budget. */
+export const CONTEXT_ROW_LIMIT = 400;
+const CHARS_PER_TOKEN = 4;
+
+/** A cheap, deterministic over-estimate: JSON characters / 4. Windowing needs a bound, not a count. */
+export function estimateTokens(value: unknown): number {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return Math.ceil(text.length / CHARS_PER_TOKEN);
+}
+
+/**
+ * The newest whole turns (a user message and its answer, with the answer's tool_use/tool_result
+ * blocks) that fit in `budgetTokens`, oldest first. Rows come newest first; anything that is not a
+ * complete turn (an orphan left by a failed write) is skipped, so the model always sees user/assistant
+ * alternation and tool pairs are never split.
+ */
+export function buildContextWindow(rowsNewestFirst: ContextRow[], budgetTokens: number): MessageParam[] {
+  const turns: MessageParam[][] = [];
+  let used = 0;
+  for (let i = 0; i + 1 < rowsNewestFirst.length; i++) {
+    const answer = rowsNewestFirst[i];
+    const question = rowsNewestFirst[i + 1];
+    if (answer.role !== 'assistant' || question.role !== 'user' || question.seq !== answer.seq - 1) continue;
+    const turn: MessageParam[] = [{ role: 'user', content: question.content }, ...replay(answer)];
+    const cost = estimateTokens(turn);
+    if (used + cost > budgetTokens) break;
+    used += cost;
+    turns.push(turn);
+    i++;
+  }
+  return turns.reverse().flat();
+}
+
+function replay(answer: ContextRow): MessageParam[] {
+  if (answer.transcript && answer.transcript.length > 0) return answer.transcript as MessageParam[];
+  return [{ role: 'assistant', content: answer.content }];
+}
