@@ -3,12 +3,12 @@ import jwt from 'jsonwebtoken';
 import { insertConversation } from './support/factories';
 import { createTestApp, newUserId, TEST_JWT_SECRET, type TestApp } from './support/test-app';
 
-type Method = 'GET' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 interface RouteCase {
   name: string;
   method: Method;
   path: (userId: string, conversationId: string) => string;
-  body?: Record<string, unknown>;
+  body?: (conversationId: string) => Record<string, unknown>;
   /** Routes naming a conversation answer 404 for another user's one. */
   conversationScoped: boolean;
 }
@@ -20,7 +20,7 @@ const ROUTES: RouteCase[] = [
     name: 'rename conversation',
     method: 'PATCH',
     path: (u, c) => `/api/${u}/conversations/${c}`,
-    body: { title: 'Renamed' },
+    body: () => ({ title: 'Renamed' }),
     conversationScoped: true,
   },
   {
@@ -30,6 +30,13 @@ const ROUTES: RouteCase[] = [
     conversationScoped: true,
   },
   { name: 'history', method: 'GET', path: (u, c) => `/api/${u}/chat/${c}/history`, conversationScoped: true },
+  {
+    name: 'send a message',
+    method: 'POST',
+    path: (u) => `/api/${u}/chat`,
+    body: (c) => ({ message: 'hello', conversation_id: c }),
+    conversationScoped: true,
+  },
 ];
 
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -63,7 +70,12 @@ describe('Access control on every /api route', () => {
   });
 
   const send = (route: RouteCase, userId: string, headers: Record<string, string>, conversation = conversationId) =>
-    t.app.inject({ method: route.method, url: route.path(userId, conversation), headers, payload: route.body });
+    t.app.inject({
+      method: route.method,
+      url: route.path(userId, conversation),
+      headers,
+      payload: route.body?.(conversation),
+    });
 
   describe.each(ROUTES)('$name', (route) => {
     it('answers 401 problem+json with a Bearer challenge when no token is sent', async () => {
