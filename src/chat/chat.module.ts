@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { AgentModule } from '../agent/agent.module';
 import { ChatController } from './chat.controller';
 import { ChatService } from './chat.service';
 import { ConversationsController } from './conversations.controller';
@@ -8,7 +7,6 @@ import { ConversationRepository } from './repositories/conversation.repository';
 import { MessageRepository } from './repositories/message.repository';
 
 @Module({
-  imports: [AgentModule],
   controllers: [ChatController, ConversationsController],
   providers: [ChatService, ConversationsService, ConversationRepository, MessageRepository],
 })
