@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, Repository } from 'typeorm';
+import { TaskEntity } from './task.entity';
+
+export type TaskStatusFilter = 'all' | 'pending' | 'completed';
+
+/** What `update_task` may change; `description: null` clears it. */
+export interface TaskChanges {
+  title?: string;
+  description?: string | null;
+}
+
+/** A `tasks` row as `RETURNING *` gives it. */
+interface TaskRow {
+  id: number;
+  user_id: string;
+  title: string;
+  description: string | null;
+  completed: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/**
+ * Every query names the owner (`WHERE user_id = :userId`): a task of another user is indistinguishable
+ * from one that does not exist, whatever id the model passes. Writes are one statement each, so a task
+ * cannot change hands between a check and the write.
+ */
+@Injectable()
+export class TaskRepository {
+  private readonly repository: Repository<TaskEntity>;
+
+  constructor(dataSource: DataSource) {
+    this.repository = dataSource.getRepository(TaskEntity);
+  }
+
+  createForUser(userId: string, title: string, description: string | null): Promise<TaskEntity> {
+    return this.repository.save(this.repository.create({ userId, title, description }));
+  }
+
+  /** Oldest first, at most `limit`. */
+  listForUser(userId: string, status: TaskStatusFilter, limit: number): Promise<TaskEntity[]> {
+    const query = this.repository
+      .createQueryBuilder('t')
+      .where('t.user_id = :userId', { userId })
+      .orderBy('t.id', 'ASC')
+      .limit(limit);
+    if (status !== 'all') query.andWhere('t.completed = :completed', { completed: status === 'completed' });
+    return query.getMany();
+  }
+
+  completeForUser(userId: string, id: number): Promise<TaskEntity | null> {
+    return this.updateOwned(userId, id, { completed: true });
+  }
+
+  updateForUser(userId: string, id: number, changes: TaskChanges): Promise<TaskEntity | null> {
+    return this.updateOwned(userId, id, changes);
+  }
+
+  /** The deleted task, or null when the user has no task with this id. */
+  async deleteForUser(userId: string, id: number): Promise<TaskEntity | null> {
+    const result = await this.repository
+      .createQueryBuilder()
+      .delete()
+      .where('id = :id AND user_id = :userId', { id, userId })
+      .returning('*')
+      .execute();
+    return toEntity(result.raw);
+  }
+
+  private async updateOwned(
+    userId: string,
+    id: number,
+    changes: TaskChanges & { completed?: boolean },
+  ): Promise<TaskEntity | null> {
+    const result = await this.repository
+      .createQueryBuilder()
+      .update()
+      .set({ ...changes, updatedAt: () => 'now()' })
+      .where('id = :id AND user_id = :userId', { id, userId })
+      .returning('*')
+      .execute();
+    return toEntity(result.raw);
+  }
+}
+
+function toEntity(rows: unknown): TaskEntity | null {
+  const [row] = rows as TaskRow[];
+  if (row === undefined) return null;
+  return Object.assign(new TaskEntity(), {
+    id: row.id,
+    userId: row.user_id,
+    title: row.title,
+    description: row.description,
+    completed: row.completed,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+}

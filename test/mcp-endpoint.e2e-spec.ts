@@ -1,0 +1,244 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LATEST_PROTOCOL_VERSION, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import jwt from 'jsonwebtoken';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { TaskEntity } from '../src/tasks/task.entity';
+import { createTestApp, newUserId, TEST_JWT_SECRET, type TestApp } from './support/test-app';
+
+const MCP_ACCEPT = 'application/json, text/event-stream';
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1.0.0' } },
+};
+const LIST_TOOLS = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
+
+describe('/mcp: the tasks MCP server over Streamable HTTP', () => {
+  let t: TestApp;
+  let url: URL;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    url = new URL(`http://127.0.0.1:${port}/mcp`);
+  });
+  afterAll(() => t.close());
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.close()));
+  });
+
+  /** The SDK's own client, as Claude Desktop or MCP Inspector would connect, signed in as `userId`. */
+  async function connect(userId: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: t.authHeaders(userId) } });
+    const client = new Client({ name: 'e2e', version: '1.0.0' });
+    await client.connect(transport);
+    clients.push(client);
+    return { client, transport };
+  }
+
+  const call = (client: Client, name: string, args: Record<string, unknown> = {}) =>
+    client.callTool({ name, arguments: args }) as Promise<CallToolResult>;
+
+  /** A raw MCP POST, for what the SDK client would not send. */
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: MCP_ACCEPT, ...headers },
+      body: JSON.stringify(body),
+    });
+
+  const tasksOf = (userId: string) =>
+    t.dataSource.getRepository(TaskEntity).find({ where: { userId }, order: { id: 'ASC' } });
+
+  describe('authentication', () => {
+    it('answers 401 problem+json with a Bearer challenge to a request without a token', async () => {
+      const response = await post(INITIALIZE);
+
+      expect(response.status).toBe(401);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
+      expect(await response.json()).toMatchObject({ status: 401, code: 'unauthorized' });
+    });
+
+    it.each([
+      ['a malformed token', () => 'not-a-jwt'],
+      ['a token signed with another key', () => jwt.sign({ sub: 'alice' }, 'another-secret', { expiresIn: '5m' })],
+      ['an expired token', () => jwt.sign({ sub: 'alice', exp: Math.floor(Date.now() / 1000) - 600 }, TEST_JWT_SECRET)],
+    ])('answers 401 with error="invalid_token" to %s', async (_case, token) => {
+      const response = await post(INITIALIZE, { authorization: `Bearer ${token()}` });
+
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+      expect(await response.json()).toMatchObject({ code: 'unauthorized' });
+    });
+
+    it('authenticates every request of a session: an expired token on an open session gets 401', async () => {
+      const userId = newUserId();
+      const { transport } = await connect(userId);
+      const expired = jwt.sign({ sub: userId, exp: Math.floor(Date.now() / 1000) - 600 }, TEST_JWT_SECRET);
+
+      const response = await post(LIST_TOOLS, {
+        authorization: `Bearer ${expired}`,
+        'mcp-session-id': String(transport.sessionId),
+      });
+
+      expect(response.status).toBe(401);
+    });
+  });
+
+  it('lists the five task tools to an MCP client, each with its input and output schema', async () => {
+    const { client } = await connect(newUserId());
+
+    const { tools } = await client.listTools();
+
+    expect(tools.map((tool) => tool.name).sort()).toEqual([
+      'add_task',
+      'complete_task',
+      'delete_task',
+      'list_tasks',
+      'update_task',
+    ]);
+    for (const tool of tools) {
+      expect(tool.inputSchema).toMatchObject({ type: 'object', additionalProperties: false });
+      expect(tool.outputSchema).toMatchObject({ type: 'object' });
+    }
+  });
+
+  it('adds, lists and completes a task for the token’s user', async () => {
+    const userId = newUserId();
+    const { client } = await connect(userId);
+
+    const added = await call(client, 'add_task', { title: 'Renew passport', description: 'Before June' });
+    const taskId = (added.structuredContent as { task_id: number }).task_id;
+    const listed = await call(client, 'list_tasks', { status: 'pending' });
+    const completed = await call(client, 'complete_task', { task_id: taskId });
+
+    expect(added.structuredContent).toEqual({ task_id: taskId, status: 'created', title: 'Renew passport' });
+    expect(listed.structuredContent).toEqual({
+      tasks: [
+        {
+          task_id: taskId,
+          title: 'Renew passport',
+          description: 'Before June',
+          completed: false,
+          created_at: expect.any(String),
+        },
+      ],
+      has_more: false,
+    });
+    expect(completed.structuredContent).toEqual({ task_id: taskId, status: 'completed', title: 'Renew passport' });
+    expect(await tasksOf(userId)).toEqual([expect.objectContaining({ id: taskId, completed: true })]);
+  });
+
+  it('refuses an undeclared user_id argument instead of ignoring it', async () => {
+    const [userId, other] = [newUserId(), newUserId()];
+    const { client } = await connect(userId);
+
+    const result = await call(client, 'add_task', { title: 'Planted', user_id: other });
+
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toMatch(/Unrecognized key: \\"user_id\\"/);
+    expect(await tasksOf(other)).toEqual([]);
+    expect(await tasksOf(userId)).toEqual([]);
+  });
+
+  describe('sessions', () => {
+    it('answers a session opened by A to B’s token with 404, exactly as for an unknown session', async () => {
+      const [a, b] = [newUserId(), newUserId()];
+      const { client, transport } = await connect(a);
+      const headers = { 'mcp-protocol-version': LATEST_PROTOCOL_VERSION, ...t.authHeaders(b) };
+
+      const foreign = await post(LIST_TOOLS, { ...headers, 'mcp-session-id': String(transport.sessionId) });
+      const unknown = await post(LIST_TOOLS, { ...headers, 'mcp-session-id': randomUUID() });
+
+      expect(foreign.status).toBe(404);
+      expect(unknown.status).toBe(404);
+      expect(await foreign.json()).toEqual(await unknown.json());
+      // B's attempt neither ended nor took over A's session.
+      expect((await client.listTools()).tools).toHaveLength(5);
+    });
+
+    it('shows B only B’s tasks, and B cannot complete A’s task', async () => {
+      const [a, b] = [newUserId(), newUserId()];
+      const { client: clientA } = await connect(a);
+      const { client: clientB } = await connect(b);
+      const added = await call(clientA, 'add_task', { title: 'A’s task' });
+      const taskOfA = (added.structuredContent as { task_id: number }).task_id;
+      await call(clientB, 'add_task', { title: 'B’s task' });
+
+      const listedByB = await call(clientB, 'list_tasks');
+      const completedByB = await call(clientB, 'complete_task', { task_id: taskOfA });
+
+      expect((listedByB.structuredContent as { tasks: { title: string }[] }).tasks.map((task) => task.title)).toEqual([
+        'B’s task',
+      ]);
+      expect(completedByB).toMatchObject({
+        isError: true,
+        content: [{ type: 'text', text: `task ${taskOfA} not found` }],
+      });
+      expect(await tasksOf(a)).toEqual([expect.objectContaining({ id: taskOfA, completed: false })]);
+    });
+
+    it('ends the session on DELETE: the next request on it gets 404', async () => {
+      const userId = newUserId();
+      const { transport } = await connect(userId);
+      const sessionId = String(transport.sessionId);
+
+      await transport.terminateSession();
+      const response = await post(LIST_TOOLS, {
+        ...t.authHeaders(userId),
+        'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
+        'mcp-session-id': sessionId,
+      });
+
+      expect(response.status).toBe(404);
+    });
+
+    it('starts a session only with an initialize request, answering JSON with the session and request ids', async () => {
+      const headers = t.authHeaders(newUserId());
+
+      const withoutSession = await post(LIST_TOOLS, headers);
+      const initialized = await post(INITIALIZE, headers);
+
+      expect(withoutSession.status).toBe(400);
+      expect(await withoutSession.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
+      expect(initialized.status).toBe(200);
+      expect(initialized.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(initialized.headers.get('mcp-session-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(initialized.headers.get('x-request-id')).toBeTruthy();
+      expect(await initialized.json()).toMatchObject({ id: 1, result: { serverInfo: { name: 'tasks' } } });
+    });
+  });
+
+  describe('HTTP rules', () => {
+    it('answers GET with 405 and Allow, as it opens no standalone event stream', async () => {
+      const response = await fetch(url, { headers: { accept: 'text/event-stream', ...t.authHeaders(newUserId()) } });
+
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('POST, DELETE');
+      expect(await response.json()).toMatchObject({ code: 'method_not_allowed' });
+    });
+
+    it('answers 415 problem+json to a body that is not JSON', async () => {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', accept: MCP_ACCEPT, ...t.authHeaders(newUserId()) },
+        body: 'hello',
+      });
+
+      expect(response.status).toBe(415);
+      expect(await response.json()).toMatchObject({ code: 'unsupported_media_type' });
+    });
+
+    it('is left out of the OpenAPI document', async () => {
+      const response = await t.app.inject({ method: 'GET', url: '/docs-json' });
+
+      expect(Object.keys(response.json().paths)).not.toContain('/mcp');
+    });
+  });
+});
