@@ -15,12 +15,14 @@ async function bootstrap(): Promise<void> {
     createFastifyAdapter(config, logger),
     { logger: new PinoNestLogger(logger) },
   );
-  app.enableShutdownHooks();
+  // On SIGTERM/SIGINT: refuse new turns, let running ones finish (grace period), close MCP clients and
+  // the database, then exit 0.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await configureApp(app);
   await app.listen({ port: config.port, host: config.host });
-  const origin = `http://${config.host}:${config.port}`;
+  const origin = await app.getUrl();
   logger.info(
-    { database: config.databaseUrl ? 'postgresql' : 'embedded' },
+    { database: config.databaseUrl ? 'postgresql' : 'embedded', url: origin },
     `listening on ${origin}; Swagger UI at ${origin}/docs`,
   );
 }

@@ -1,4 +1,4 @@
-import type { CompletedTurn } from './chat.service';
+import type { AgentTurnResult } from '../agent/agent-turn';
 import type { ChatTurnDto } from './dto/chat-turn.dto';
 import type { ConversationDto } from './dto/conversation.dto';
 import type { MessageDto } from './dto/message.dto';
@@ -28,7 +28,12 @@ export function toMessageDto(message: MessageEntity): MessageDto {
   };
 }
 
-export function toChatTurnDto(turn: CompletedTurn): ChatTurnDto {
+export function toChatTurnDto(turn: {
+  conversationId: string;
+  userMessageId: string;
+  messageId: string;
+  result: AgentTurnResult;
+}): ChatTurnDto {
   const { result } = turn;
   return {
     conversation_id: turn.conversationId,

@@ -1,17 +1,23 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { AgentEvent, AgentTurnResult } from '../agent/agent-turn';
+import type { AgentEvent } from '../agent/agent-turn';
 import { AgentService } from '../agent/agent.service';
 import type { AuthUser } from '../auth/auth-user';
 import { AppError } from '../common/errors/app-error';
 import { decodeCursor, encodeCursor } from '../common/pagination/cursor';
 import { AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from '../database/database-errors';
+import { Metrics } from '../metrics/metrics.service';
 import { conversationNotFound } from './chat-errors';
+import { toChatTurnDto } from './chat.mapper';
 import { buildContextWindow, CONTEXT_ROW_LIMIT } from './context-window';
 import { titleFromMessage } from './conversation-title';
+import type { ChatTurnDto } from './dto/chat-turn.dto';
 import type { MessageEntity } from './entities/message.entity';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import { ConversationRepository } from './repositories/conversation.repository';
 import { MessageRepository } from './repositories/message.repository';
+import { RunningTurns } from './turns/running-turns';
+import { TurnLease, TurnLeaseService } from './turns/turn-lease.service';
 
 export interface HistoryPage {
   conversationId: string;
@@ -23,14 +29,21 @@ export interface HistoryPage {
 export interface SendMessageCommand {
   message: string;
   conversationId?: string;
-  onEvent?: (event: AgentEvent) => void;
+  idempotencyKey?: string;
 }
 
-export interface CompletedTurn {
+/** A turn that passed every check and holds its conversation: `run` calls the model. */
+export interface StartedTurn {
+  kind: 'started';
   conversationId: string;
   userMessageId: string;
-  messageId: string;
-  result: AgentTurnResult;
+  run(onEvent?: (event: AgentEvent) => void): Promise<ChatTurnDto>;
+}
+
+/** An Idempotency-Key repeat: the stored answer, with no model call. */
+export interface ReplayedTurn {
+  kind: 'replayed';
+  response: ChatTurnDto;
 }
 
 const isSeqPosition = (value: Record<string, unknown>): value is { seq: number } =>
@@ -44,67 +57,66 @@ export class ChatService {
     private readonly conversations: ConversationRepository,
     private readonly messages: MessageRepository,
     private readonly agent: AgentService,
+    private readonly leases: TurnLeaseService,
+    private readonly idempotency: IdempotencyService,
+    private readonly runningTurns: RunningTurns,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
-   * One turn: the user's message is stored (pending) before the model is called; the answer and the
-   * message's completion are stored together. On failure the message stays, marked failed with the
-   * error's code, and the error names the conversation and message so the client can show them.
+   * Everything that can refuse a turn, before anything is streamed: ownership (404), the model (503),
+   * the idempotency key (replay, 409, 422), the conversation's lease (waits, then 409). Then the user's
+   * message is stored, pending, before the model is ever called.
    */
-  async sendMessage(user: AuthUser, command: SendMessageCommand): Promise<CompletedTurn> {
-    // Ownership first (404 reads nothing of others), then the model check, so nothing is stored for a turn
-    // that cannot run.
-    const existing = command.conversationId
-      ? await this.ownConversation(user.userId, command.conversationId)
-      : undefined;
+  async startTurn(user: AuthUser, command: SendMessageCommand): Promise<StartedTurn | ReplayedTurn> {
+    this.runningTurns.assertAccepting();
+    if (command.conversationId) await this.assertOwnConversation(user.userId, command.conversationId);
     if (!this.agent.configured) {
       throw new AppError('model_not_configured', 'No model is configured on this service; nothing was stored.', {
         retryAfterSeconds: 60,
       });
     }
-    const conversationId =
-      existing ?? (await this.conversations.createForUser(user.userId, titleFromMessage(command.message))).id;
-    const userMessage = await this.messages.appendUserMessage(user.userId, conversationId, command.message);
-    if (!userMessage) throw conversationNotFound(conversationId);
+    const { idempotencyKey } = command;
+    if (idempotencyKey) {
+      const request = { message: command.message, conversation_id: command.conversationId ?? null };
+      const claim = await this.idempotency.begin(user.userId, idempotencyKey, request);
+      if (claim.kind === 'replay') return { kind: 'replayed', response: claim.response as ChatTurnDto };
+    }
+    const releaseKey = () => (idempotencyKey ? this.idempotency.release(user.userId, idempotencyKey) : undefined);
 
+    let lease: TurnLease | undefined;
     try {
-      const rows = await this.messages.findContextRows(user.userId, conversationId, userMessage.seq, CONTEXT_ROW_LIMIT);
-      const result = await this.agent.runTurn({
-        userId: user.userId,
-        token: user.token,
-        context: buildContextWindow(rows, this.config.chat.contextTokenBudget),
-        message: command.message,
-        signal: AbortSignal.timeout(this.config.chat.turnTimeoutMs),
-        onEvent: command.onEvent,
-      });
-      const answer = await this.messages.completeTurn(user.userId, conversationId, userMessage.id, {
-        content: result.text,
-        toolCalls: result.toolCalls,
-        model: result.model,
-        stopReason: result.stopReason,
-        usage: result.usage,
-        transcript: result.transcript,
-      });
-      return { conversationId, userMessageId: userMessage.id, messageId: answer.id, result };
+      lease = command.conversationId
+        ? await this.leases.acquire(user.userId, command.conversationId)
+        : await this.leases.startConversation(user.userId, titleFromMessage(command.message));
+      const conversationId = lease.conversationId;
+      const userMessage = await this.timeDatabase('append_user_message', () =>
+        this.messages.appendUserMessage(user.userId, conversationId, command.message),
+      );
+      if (!userMessage) throw conversationNotFound(lease.conversationId);
+      const heldLease = lease;
+      return {
+        kind: 'started',
+        conversationId: lease.conversationId,
+        userMessageId: userMessage.id,
+        run: (onEvent) =>
+          this.runningTurns.track((signal) =>
+            this.runTurn(user, command, { lease: heldLease, userMessage, signal, onEvent }),
+          ),
+      };
     } catch (error) {
-      const failure = toTurnFailure(error);
-      await this.messages
-        .markFailed(user.userId, userMessage.id, failure.code)
-        .catch((markError: unknown) => this.logger.error({ err: markError }, 'could not mark a failed turn'));
-      throw new AppError(failure.code, failure.detail, {
-        cause: error,
-        retryAfterSeconds: failure.retryAfterSeconds,
-        extensions: { conversation_id: conversationId, user_message_id: userMessage.id },
-      });
+      await Promise.all([lease?.release(), releaseKey()]).catch((cleanupError: unknown) =>
+        this.logger.error({ err: cleanupError }, 'could not release a refused turn'),
+      );
+      throw error;
     }
   }
 
   async getHistory(userId: string, conversationId: string, limit: number, before?: string): Promise<HistoryPage> {
     const scope = `history:${conversationId}`;
     const beforeSeq = before ? decodeCursor(before, { scope, field: 'before' }, isSeqPosition).seq : undefined;
-    const conversation = await this.conversations.findForUser(userId, conversationId);
-    if (!conversation) throw conversationNotFound(conversationId);
+    await this.assertOwnConversation(userId, conversationId);
 
     const newestFirst = await this.messages.findPageBefore(userId, conversationId, limit + 1, beforeSeq);
     const hasMore = newestFirst.length > limit;
@@ -117,10 +129,83 @@ export class ChatService {
     };
   }
 
-  private async ownConversation(userId: string, conversationId: string): Promise<string> {
-    const conversation = await this.conversations.findForUser(userId, conversationId);
-    if (!conversation) throw conversationNotFound(conversationId);
-    return conversation.id;
+  /**
+   * The answer and the message's completion are stored together. On failure the message stays,
+   * marked failed with the error's code, and the error names the conversation and the message.
+   */
+  private async runTurn(
+    user: AuthUser,
+    command: SendMessageCommand,
+    turn: {
+      lease: TurnLease;
+      userMessage: { id: string; seq: number };
+      signal: AbortSignal;
+      onEvent?: (event: AgentEvent) => void;
+    },
+  ): Promise<ChatTurnDto> {
+    const { conversationId } = turn.lease;
+    const stopTimer = this.metrics.turnDuration.startTimer();
+    try {
+      const rows = await this.timeDatabase('load_context', () =>
+        this.messages.findContextRows(user.userId, conversationId, turn.userMessage.seq, CONTEXT_ROW_LIMIT),
+      );
+      const result = await this.agent.runTurn({
+        userId: user.userId,
+        token: user.token,
+        context: buildContextWindow(rows, this.config.chat.contextTokenBudget),
+        message: command.message,
+        signal: turn.signal,
+        onEvent: turn.onEvent,
+      });
+      const answer = await this.timeDatabase('complete_turn', () =>
+        this.messages.completeTurn(user.userId, conversationId, turn.userMessage.id, {
+          content: result.text,
+          toolCalls: result.toolCalls,
+          model: result.model,
+          stopReason: result.stopReason,
+          usage: result.usage,
+          transcript: result.transcript,
+        }),
+      );
+      const response = toChatTurnDto({
+        conversationId,
+        userMessageId: turn.userMessage.id,
+        messageId: answer.id,
+        result,
+      });
+      if (command.idempotencyKey) await this.idempotency.complete(user.userId, command.idempotencyKey, response);
+      stopTimer({ outcome: 'completed' });
+      return response;
+    } catch (error) {
+      const failure = toTurnFailure(error);
+      stopTimer({ outcome: failure.code });
+      await Promise.all([
+        this.messages.markFailed(user.userId, turn.userMessage.id, failure.code),
+        command.idempotencyKey && this.idempotency.release(user.userId, command.idempotencyKey),
+      ]).catch((cleanupError: unknown) => this.logger.error({ err: cleanupError }, 'could not record a failed turn'));
+      throw new AppError(failure.code, failure.detail, {
+        cause: error,
+        retryAfterSeconds: failure.retryAfterSeconds,
+        extensions: { conversation_id: conversationId, user_message_id: turn.userMessage.id },
+      });
+    } finally {
+      await turn.lease
+        .release()
+        .catch((releaseError: unknown) => this.logger.warn({ err: releaseError }, 'lease release failed; it expires'));
+    }
+  }
+
+  private async timeDatabase<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    const stopTimer = this.metrics.databaseDuration.startTimer({ operation });
+    try {
+      return await work();
+    } finally {
+      stopTimer();
+    }
+  }
+
+  private async assertOwnConversation(userId: string, conversationId: string): Promise<void> {
+    if (!(await this.conversations.findForUser(userId, conversationId))) throw conversationNotFound(conversationId);
   }
 }
 

@@ -57,6 +57,9 @@ const envSchema = z.object({
   CHAT_CONTEXT_TOKEN_BUDGET: int(1000, 1000000).default(50000),
   CHAT_BUSY_WAIT_MS: int(0, 120000).default(10000),
   CHAT_RATE_LIMIT_PER_MINUTE: int(1, 100000).default(20),
+  CHAT_LEASE_TTL_MS: int(1000, 600000).default(30000),
+  CHAT_SSE_KEEPALIVE_MS: int(100, 600000).default(15000),
+  IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
   BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(256 * 1024),
   SHUTDOWN_GRACE_MS: int(0, 600000).default(30000),
 });
@@ -97,6 +100,10 @@ export class AppConfig {
     contextTokenBudget: number;
     busyWaitMs: number;
     rateLimitPerMinute: number;
+    /** A turn's lease on its conversation, renewed while it runs; a dead replica's expires after this. */
+    leaseTtlMs: number;
+    sseKeepaliveMs: number;
+    idempotencyTtlHours: number;
   };
   readonly bodyLimitBytes!: number;
   readonly shutdownGraceMs!: number;
@@ -158,6 +165,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       contextTokenBudget: e.CHAT_CONTEXT_TOKEN_BUDGET,
       busyWaitMs: e.CHAT_BUSY_WAIT_MS,
       rateLimitPerMinute: e.CHAT_RATE_LIMIT_PER_MINUTE,
+      leaseTtlMs: e.CHAT_LEASE_TTL_MS,
+      sseKeepaliveMs: e.CHAT_SSE_KEEPALIVE_MS,
+      idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -1,16 +1,26 @@
 import type { DataSourceOptions } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../migrations';
 import { ConversationEntity } from '../chat/entities/conversation.entity';
+import { IdempotencyKeyEntity } from '../chat/entities/idempotency-key.entity';
 import { MessageEntity } from '../chat/entities/message.entity';
 import type { AppConfig } from '../config/app-config';
+import { TaskEntity } from '../tasks/task.entity';
 
 /** Every entity; listed, not globbed, so Jest, the CLI and dist/ load the same set. */
-export const ALL_ENTITIES = [ConversationEntity, MessageEntity];
+export const ALL_ENTITIES = [ConversationEntity, MessageEntity, IdempotencyKeyEntity, TaskEntity];
 
 /** typeorm does not export this type from its root, and deep imports do not resolve under nodenext. */
 export type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
 
 const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * PGlite is one backend, and pglite-socket 0.2.17 interleaves the extended-protocol messages of
+ * concurrent connections outside transactions (one connection's Bind meets another's Parse: "bind
+ * message supplies 2 parameters, but prepared statement requires 4"). One connection serializes at
+ * the pool instead, which is what the single backend does anyway. (The concurrent Idempotency-Key
+ * test in test/idempotency.e2e-spec.ts fails with a larger pool.)
+ */
+const EMBEDDED_POOL_SIZE = 1;
 const APPLICATION_NAME = 'chat-service';
 
 /** TypeORM options shared by the service, the migration CLI and the tests; `url` is any PostgreSQL. */
@@ -25,7 +35,7 @@ export function buildDataSourceOptions(config: AppConfig, url: string): Postgres
     migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
-    poolSize: config.db.poolSize,
+    poolSize: config.databaseUrl ? config.db.poolSize : EMBEDDED_POOL_SIZE,
     connectTimeoutMS: CONNECT_TIMEOUT_MS,
     applicationName: APPLICATION_NAME,
     // gen_random_uuid() is core since PostgreSQL 13, so no extension has to be created (or allowed).

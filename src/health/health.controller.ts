@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/public.decorator';
 import { AppError } from '../common/errors/app-error';
+import { LifecycleState } from '../common/lifecycle/lifecycle.module';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
 import { DatabaseHealth } from '../database/database.module';
 
@@ -18,7 +19,10 @@ interface ReadyResponse {
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(private readonly database: DatabaseHealth) {}
+  constructor(
+    private readonly database: DatabaseHealth,
+    private readonly lifecycle: LifecycleState,
+  ) {}
 
   @Public()
   @Get('live')
@@ -30,7 +34,9 @@ export class HealthController {
 
   @Public()
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: the database answers and every migration is applied.' })
+  @ApiOperation({
+    summary: 'Readiness: the database answers, every migration is applied, and the replica is not shutting down.',
+  })
   @ApiOkResponse({
     schema: {
       type: 'object',
@@ -48,6 +54,9 @@ export class HealthController {
   })
   @ApiProblemResponses(503)
   async ready(): Promise<ReadyResponse> {
+    if (this.lifecycle.draining) {
+      throw new AppError('service_shutting_down', 'This replica is shutting down.', { retryAfterSeconds: 1 });
+    }
     const health = await this.database.check();
     if (health.database === 'down') {
       throw new AppError('database_unavailable', 'The database does not answer.');

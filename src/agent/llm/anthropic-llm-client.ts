@@ -1,43 +1,79 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app-config';
 import { LlmClient, type LlmCallOptions, type LlmRequest } from './llm-client';
 import { toModelError } from './llm-errors';
 
+const STREAM_RETRY_BASE_MS = 500;
+const STREAM_RETRY_CAP_MS = 8000;
+/** Errors an SSE `error` event carries that a new attempt can get past. */
+const TRANSIENT_STREAM_ERRORS = new Set(['overloaded_error', 'api_error', 'rate_limit_error']);
+
 /**
  * Claude through the official SDK. Every call streams, so text reaches clients as it is written and
- * long generations are not cut by idle timeouts; the SDK retries 408/409/429/5xx with backoff.
+ * long generations are not cut by idle timeouts. The SDK retries HTTP 408/409/429/5xx (honouring
+ * retry-after); an overload that arrives inside the stream before any text is retried here, so the
+ * client never sees it.
  */
 @Injectable()
 export class AnthropicLlmClient extends LlmClient {
+  private readonly logger = new Logger(AnthropicLlmClient.name);
   readonly model: string;
   readonly configured: boolean;
   private readonly client?: Anthropic;
   private readonly maxTokens: number;
+  private readonly maxRetries: number;
 
   constructor(config: AppConfig) {
     super();
     const { apiKey, baseUrl, model, maxTokens, timeoutMs, maxRetries } = config.anthropic;
     this.model = model;
     this.maxTokens = maxTokens;
+    this.maxRetries = maxRetries;
     this.configured = Boolean(apiKey);
     if (apiKey) this.client = new Anthropic({ apiKey, baseURL: baseUrl, timeout: timeoutMs, maxRetries });
   }
 
   async createMessage(request: LlmRequest, options: LlmCallOptions = {}): Promise<Anthropic.Messages.Message> {
-    if (!this.client) {
+    const client = this.client;
+    if (!client) {
       throw new AppError('model_not_configured', 'No model is configured on this service (ANTHROPIC_API_KEY).');
     }
-    try {
-      const stream = this.client.messages.stream(
-        { ...request, model: this.model, max_tokens: this.maxTokens },
-        { signal: options.signal },
-      );
-      if (options.onTextDelta) stream.on('text', options.onTextDelta);
-      return await stream.finalMessage();
-    } catch (error) {
-      throw toModelError(error, options.signal);
+    for (let attempt = 0; ; attempt++) {
+      let emitted = false;
+      try {
+        const stream = client.messages.stream(
+          { ...request, model: this.model, max_tokens: this.maxTokens },
+          { signal: options.signal },
+        );
+        stream.on('text', (text) => {
+          emitted = true;
+          options.onTextDelta?.(text);
+        });
+        return await stream.finalMessage();
+      } catch (error) {
+        if (emitted || attempt >= this.maxRetries || !isTransientStreamError(error) || options.signal?.aborted) {
+          throw toModelError(error, options.signal);
+        }
+        const delayMs = Math.min(STREAM_RETRY_CAP_MS, STREAM_RETRY_BASE_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
+        this.logger.warn(
+          `model stream failed before any text (${describe(error)}); retry in ${Math.round(delayMs)} ms`,
+        );
+        await sleep(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
+      }
     }
   }
+}
+
+/** An error event inside a 200 stream (no HTTP status): the SDK does not retry those. */
+function isTransientStreamError(error: unknown): boolean {
+  return (
+    error instanceof Anthropic.APIError && error.status === undefined && TRANSIENT_STREAM_ERRORS.has(error.type ?? '')
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Anthropic.APIError ? (error.type ?? error.name) : String(error);
 }

@@ -9,6 +9,8 @@ const OVERLOADED_TYPES = new Set(['overloaded_error', 'rate_limit_error']);
  */
 export function toModelError(error: unknown, signal?: AbortSignal): AppError {
   if (error instanceof AppError) return error;
+  // An abort with a reason of ours (e.g. shutdown) says why; any other abort is the turn's timeout.
+  if (signal?.aborted && signal.reason instanceof AppError) return signal.reason;
   if (signal?.aborted || error instanceof Anthropic.APIConnectionTimeoutError) {
     return new AppError('model_timeout', 'The model did not answer in time; try again.', { cause: error });
   }

@@ -15,6 +15,8 @@ export interface ConversationRow {
 
 export type DeleteOutcome = 'deleted' | 'not_found' | 'busy';
 
+export type LeaseAttempt = 'acquired' | 'busy' | 'not_found';
+
 // PostgreSQL keeps microseconds; a JS Date does not, so the cursor carries the exact text form.
 const EXACT_UPDATED_AT = `to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
@@ -27,8 +29,46 @@ export class ConversationRepository {
     this.repository = dataSource.getRepository(ConversationEntity);
   }
 
-  createForUser(userId: string, title: string): Promise<ConversationEntity> {
-    return this.repository.save(this.repository.create({ userId, title }));
+  /** A new conversation, created with its first turn's lease already held. */
+  async createWithLease(userId: string, title: string, owner: string, ttlMs: number): Promise<string> {
+    const rows: { id: string }[] = await this.repository.query(
+      `INSERT INTO conversations (user_id, title, lease_owner, lease_expires_at)
+       VALUES ($1, $2, $3, now() + make_interval(secs => $4 / 1000.0)) RETURNING id`,
+      [userId, title, owner, ttlMs],
+    );
+    return rows[0].id;
+  }
+
+  /**
+   * Takes the turn lease when it is free or expired, atomically: one UPDATE, so across replicas only
+   * one turn of a conversation runs at a time, with no transaction held across the model call.
+   */
+  async tryAcquireLease(userId: string, id: string, owner: string, ttlMs: number): Promise<LeaseAttempt> {
+    const [rows] = (await this.repository.query(
+      `UPDATE conversations SET lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4 / 1000.0)
+       WHERE id = $1 AND user_id = $2 AND (lease_expires_at IS NULL OR lease_expires_at < now())
+       RETURNING id`,
+      [id, userId, owner, ttlMs],
+    )) as [unknown[], number];
+    if (rows.length > 0) return 'acquired';
+    return (await this.findForUser(userId, id)) ? 'busy' : 'not_found';
+  }
+
+  /** False when the lease is no longer this owner's (it expired and another turn took it). */
+  async renewLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
+    const [, affected] = (await this.repository.query(
+      `UPDATE conversations SET lease_expires_at = now() + make_interval(secs => $3 / 1000.0)
+       WHERE id = $1 AND lease_owner = $2`,
+      [id, owner, ttlMs],
+    )) as [unknown[], number];
+    return affected > 0;
+  }
+
+  async releaseLease(id: string, owner: string): Promise<void> {
+    await this.repository.query(
+      `UPDATE conversations SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2`,
+      [id, owner],
+    );
   }
 
   findForUser(userId: string, id: string): Promise<ConversationEntity | null> {

@@ -111,6 +111,19 @@ export class MessageRepository {
     });
   }
 
+  /**
+   * Called by the turn that now holds the lease: a message still pending belongs to a turn whose
+   * replica died, so it is marked failed and history keeps alternating.
+   */
+  async interruptPending(conversationId: string): Promise<number> {
+    const [, affected] = (await this.dataSource.query(
+      `UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
+       WHERE conversation_id = $1 AND status = 'pending'`,
+      [conversationId],
+    )) as [unknown[], number];
+    return affected;
+  }
+
   async markFailed(userId: string, messageId: string, errorCode: string): Promise<void> {
     await this.repository.update({ id: messageId, userId }, { status: 'failed', errorCode });
   }

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PROBLEM_CONTENT_TYPE, toProblem } from './problem';
+import { PROBLEM_CONTENT_TYPE, toProblem, type Problem } from './problem';
 
 const WWW_AUTHENTICATE_REALM = 'Bearer realm="chat-service"';
 
@@ -13,13 +13,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const { problem, retryAfterSeconds } = toProblem(exception, String(request.id), request.url);
 
-    // Server-side failures are logged in full (cause included: the provider's or the driver's text),
-    // under the request id the client was given; client errors are one line.
-    if (problem.status >= 500) {
-      const cause = exception instanceof Error ? exception.cause : undefined;
-      request.log.error({ err: exception, cause, code: problem.code }, 'request failed');
-    } else request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
-
+    logProblem(request, exception, problem);
     if (reply.sent) return;
     if (problem.status === 401) {
       // RFC 6750 §3: a presented but unusable token is `invalid_token`; no token gets the bare challenge.
@@ -31,4 +25,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(Math.ceil(retryAfterSeconds)));
     void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }
+}
+
+/**
+ * Server-side failures are logged in full (cause included: the provider's or the driver's text) under
+ * the request id the client was given; client errors are one line.
+ */
+export function logProblem(request: FastifyRequest, exception: unknown, problem: Problem): void {
+  if (problem.status >= 500) {
+    const cause = exception instanceof Error ? exception.cause : undefined;
+    request.log.error({ err: exception, cause, code: problem.code }, 'request failed');
+  } else request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
 }

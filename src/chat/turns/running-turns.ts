@@ -1,0 +1,50 @@
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError } from '../../common/errors/app-error';
+import { LifecycleState } from '../../common/lifecycle/lifecycle.module';
+import { AppConfig } from '../../config/app-config';
+
+/**
+ * The turns this replica is running. On shutdown (before the HTTP server and the database close) it
+ * refuses new turns, lets running ones finish within the grace period, then aborts what is left so
+ * those are stored as failed rather than cut off.
+ */
+@Injectable()
+export class RunningTurns implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(RunningTurns.name);
+  private readonly running = new Map<Promise<unknown>, AbortController>();
+  constructor(
+    private readonly config: AppConfig,
+    private readonly lifecycle: LifecycleState,
+  ) {}
+
+  assertAccepting(): void {
+    if (this.lifecycle.draining) {
+      throw new AppError('service_shutting_down', 'This replica is shutting down; retry, another one will answer.', {
+        retryAfterSeconds: 1,
+      });
+    }
+  }
+
+  /** Runs `work` with a signal that fires on the turn timeout or when the shutdown grace runs out. */
+  track<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(this.config.chat.turnTimeoutMs)]);
+    const promise = work(signal).finally(() => this.running.delete(promise));
+    this.running.set(promise, controller);
+    return promise;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.lifecycle.draining = true;
+    if (this.running.size === 0) return;
+    this.logger.log(`waiting up to ${this.config.shutdownGraceMs} ms for ${this.running.size} running turn(s)`);
+    const settled = Promise.allSettled([...this.running.keys()]);
+    const timedOut = await Promise.race([settled.then(() => false), sleep(this.config.shutdownGraceMs, true)]);
+    if (!timedOut) return;
+    this.logger.warn(`aborting ${this.running.size} turn(s) still running after the grace period`);
+    const reason = new AppError('service_shutting_down', 'The service shut down before the turn finished; retry it.');
+    for (const controller of this.running.values()) controller.abort(reason);
+    await settled;
+  }
+}

@@ -1,0 +1,97 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError } from '../../common/errors/app-error';
+import { AppConfig } from '../../config/app-config';
+import { conversationNotFound } from '../chat-errors';
+import { ConversationRepository } from '../repositories/conversation.repository';
+import { MessageRepository } from '../repositories/message.repository';
+
+const FIRST_POLL_MS = 20;
+const MAX_POLL_MS = 250;
+
+/** A held lease: renewed in the background while the turn runs, released when it ends. */
+export class TurnLease {
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    readonly conversationId: string,
+    private readonly owner: string,
+    private readonly conversations: ConversationRepository,
+    private readonly ttlMs: number,
+    logger: Logger,
+  ) {
+    // Renewing at a third of the TTL leaves two chances before a live turn could lose its lease.
+    this.heartbeat = setInterval(
+      () => {
+        this.conversations.renewLease(conversationId, owner, ttlMs).then(
+          (held) => held || logger.warn(`lost the turn lease of conversation ${conversationId}`),
+          (error: unknown) => logger.warn({ err: error }, 'could not renew a turn lease'),
+        );
+      },
+      Math.floor(ttlMs / 3),
+    );
+    this.heartbeat.unref();
+  }
+
+  async release(): Promise<void> {
+    clearInterval(this.heartbeat);
+    await this.conversations.releaseLease(this.conversationId, this.owner);
+  }
+}
+
+/**
+ * One turn at a time per conversation, across replicas: a lease on the conversation row, taken and
+ * released with single UPDATEs (no advisory lock, no transaction held across the model call) and
+ * expiring when a replica dies mid-turn. A message that finds the lease taken waits a bounded time.
+ */
+@Injectable()
+export class TurnLeaseService {
+  private readonly logger = new Logger(TurnLeaseService.name);
+
+  constructor(
+    private readonly conversations: ConversationRepository,
+    private readonly messages: MessageRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  async startConversation(userId: string, title: string): Promise<TurnLease> {
+    const owner = randomUUID();
+    const conversationId = await this.conversations.createWithLease(userId, title, owner, this.config.chat.leaseTtlMs);
+    return this.hold(conversationId, owner);
+  }
+
+  async acquire(userId: string, conversationId: string): Promise<TurnLease> {
+    const owner = randomUUID();
+    const deadline = Date.now() + this.config.chat.busyWaitMs;
+    for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(MAX_POLL_MS, pollMs * 1.5)) {
+      const attempt = await this.conversations.tryAcquireLease(
+        userId,
+        conversationId,
+        owner,
+        this.config.chat.leaseTtlMs,
+      );
+      if (attempt === 'not_found') throw conversationNotFound(conversationId);
+      if (attempt === 'acquired') {
+        const interrupted = await this.messages.interruptPending(conversationId);
+        if (interrupted > 0) this.logger.warn(`marked ${interrupted} message(s) of a dead turn as turn_interrupted`);
+        return this.hold(conversationId, owner);
+      }
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) throw conversationBusy();
+      // Jitter keeps waiting requests from polling in lockstep.
+      await sleep(Math.min(remainingMs, pollMs * (0.5 + Math.random())));
+    }
+  }
+
+  private hold(conversationId: string, owner: string): TurnLease {
+    return new TurnLease(conversationId, owner, this.conversations, this.config.chat.leaseTtlMs, this.logger);
+  }
+}
+
+/** Turns take seconds, so a short Retry-After fits better than the lease's (renewed) expiry. */
+export function conversationBusy(): AppError {
+  return new AppError('conversation_busy', 'Another message of this conversation is being answered; retry shortly.', {
+    retryAfterSeconds: 2,
+  });
+}
