@@ -1,9 +1,11 @@
-import { Body, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { Body, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiProduces } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppConfig } from '../config/app-config';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { toChatTurnDto, toMessageDto } from './chat.mapper';
+import { toMessageDto } from './chat.mapper';
 import { ChatService } from './chat.service';
 import { ConversationParamsDto } from './dto/conversation-params.dto';
 import { HistoryQueryDto } from './dto/history-query.dto';
@@ -11,29 +13,56 @@ import { ChatTurnDto } from './dto/chat-turn.dto';
 import { HistoryPageDto } from './dto/message.dto';
 import { SendMessageDto } from './dto/send-message.dto';
 import { UserParamsDto } from './dto/user-params.dto';
+import { ChatRateLimitGuard } from './rate-limit/chat-rate-limit.guard';
+import { EVENT_STREAM, streamTurn, wantsEventStream } from './sse/stream-turn';
 import { UserScopedController } from './user-scoped-controller.decorator';
 
 @UserScopedController('chat', 'chat')
 export class ChatController {
-  constructor(private readonly chat: ChatService) {}
+  constructor(
+    private readonly chat: ChatService,
+    private readonly config: AppConfig,
+  ) {}
 
   @Post()
+  @UseGuards(ChatRateLimitGuard)
   @HttpCode(200)
   @ApiOperation({
     summary: 'Send a message and get the agent’s answer',
     description:
       'Without `conversation_id` a new conversation is created. The message is stored before the model is ' +
       'called; if the turn fails it stays, marked `failed`, and the problem names `conversation_id` and ' +
-      '`user_message_id`.',
+      '`user_message_id`. With `Accept: text/event-stream` the turn is streamed as Server-Sent Events, each with ' +
+      'an `id`: `turn.started` {conversation_id, user_message_id}, `text.delta` {text}, `tool.started` {id, tool, ' +
+      'server, arguments}, `tool.finished` {id, result, is_error}, then `turn.completed` (this body) or `error` (a ' +
+      'problem object); a comment line every 15 s keeps proxies from closing it. Errors before the stream starts ' +
+      '(401/403/404/409/429…) are plain HTTP problems. A client that disconnects does not cancel the turn.',
   })
-  @ApiProblemResponses(404, 413, 415, 502, 503, 504)
+  @ApiProduces('application/json', EVENT_STREAM)
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Up to 255 characters, kept 24 h per user. A repeat with the same body returns the stored answer without ' +
+      'calling the model (as a stream of only `turn.completed` when streaming); another body is a 422; while ' +
+      'the first is still running, a repeat waits briefly, then 409.',
+  })
+  @ApiProblemResponses(404, 409, 413, 415, 422, 429, 502, 503, 504)
   async send(
     @Param() _params: UserParamsDto,
     @Body() body: SendMessageDto,
     @CurrentUser() user: AuthUser,
-  ): Promise<ChatTurnDto> {
-    const turn = await this.chat.sendMessage(user, { message: body.message, conversationId: body.conversation_id });
-    return toChatTurnDto(turn);
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ChatTurnDto | void> {
+    const turn = await this.chat.startTurn(user, {
+      message: body.message,
+      conversationId: body.conversation_id,
+      idempotencyKey,
+    });
+    if (wantsEventStream(request)) return streamTurn(request, reply, turn, this.config.chat.sseKeepaliveMs);
+    return turn.kind === 'replayed' ? turn.response : turn.run();
   }
 
   @Get(':conversation_id/history')

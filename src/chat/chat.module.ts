@@ -3,11 +3,26 @@ import { ChatController } from './chat.controller';
 import { ChatService } from './chat.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
+import { ChatRateLimitModule } from './rate-limit/chat-rate-limit.module';
+import { IdempotencyKeyRepository } from './idempotency/idempotency-key.repository';
+import { IdempotencyService } from './idempotency/idempotency.service';
+import { RunningTurns } from './turns/running-turns';
+import { TurnLeaseService } from './turns/turn-lease.service';
 import { ConversationRepository } from './repositories/conversation.repository';
 import { MessageRepository } from './repositories/message.repository';
 
 @Module({
+  imports: [ChatRateLimitModule],
   controllers: [ChatController, ConversationsController],
-  providers: [ChatService, ConversationsService, ConversationRepository, MessageRepository],
+  providers: [
+    ChatService,
+    ConversationsService,
+    ConversationRepository,
+    MessageRepository,
+    TurnLeaseService,
+    RunningTurns,
+    IdempotencyService,
+    IdempotencyKeyRepository,
+  ],
 })
 export class ChatModule {}
