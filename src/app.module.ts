@@ -3,12 +3,16 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AgentModule } from './agent/agent.module';
 import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
+import { LifecycleModule } from './common/lifecycle/lifecycle.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ProblemDetailsFilter } from './common/problem/problem-details.filter';
 import { createValidationPipe } from './common/validation/validation.pipe';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { TasksMcpServer } from './tasks/tasks-mcp.server';
+import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
 export class AppModule {
@@ -17,9 +21,11 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LifecycleModule,
+        MetricsModule,
         DatabaseModule,
         AuthModule,
-        AgentModule.forRoot(),
+        AgentModule.forRoot({ imports: [TasksModule], builtinServers: [TasksMcpServer] }),
         HealthModule,
         ChatModule,
       ],

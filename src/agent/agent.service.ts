@@ -2,6 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { Injectable } from '@nestjs/common';
 import type { StoredToolCall, StoredUsage, TranscriptMessage } from '../chat/entities/message.entity';
 import { AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics.service';
 import { TOOL_ROUND_LIMIT_STOP_REASON, type AgentTurnInput, type AgentTurnResult } from './agent-turn';
 import { LlmClient } from './llm/llm-client';
 import { CACHED_SYSTEM, cachedTools, withCacheBreakpoint } from './prompt';
@@ -28,6 +29,7 @@ export class AgentService {
     private readonly catalogue: ToolCatalogue,
     private readonly tools: ToolRunner,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   get model(): string {
@@ -80,7 +82,7 @@ export class AgentService {
     }
   }
 
-  private callModel(
+  private async callModel(
     input: AgentTurnInput,
     prefix: MessageParam[],
     transcript: TranscriptMessage[],
@@ -89,15 +91,35 @@ export class AgentService {
     const messages = [...prefix, ...(transcript as MessageParam[])];
     messages[messages.length - 1] = withCacheBreakpoint(messages[messages.length - 1]);
     const tools = cachedTools(this.catalogue.anthropicTools());
-    return this.llm.createMessage(
-      {
-        system: CACHED_SYSTEM,
-        messages,
-        ...(tools.length > 0 && { tools }),
-        ...(tools.length > 0 && toolsDisabled && { tool_choice: { type: 'none' } }),
-      },
-      { signal: input.signal, onTextDelta: input.onEvent && ((text) => input.onEvent?.({ type: 'text.delta', text })) },
-    );
+    const stopTimer = this.metrics.modelRequestDuration.startTimer();
+    try {
+      const response = await this.llm.createMessage(
+        {
+          system: CACHED_SYSTEM,
+          messages,
+          ...(tools.length > 0 && { tools }),
+          ...(tools.length > 0 && toolsDisabled && { tool_choice: { type: 'none' } }),
+        },
+        {
+          signal: input.signal,
+          onTextDelta: input.onEvent && ((text) => input.onEvent?.({ type: 'text.delta', text })),
+        },
+      );
+      stopTimer({ outcome: 'ok' });
+      this.countTokens(response.usage);
+      return response;
+    } catch (error) {
+      stopTimer({ outcome: 'error' });
+      throw error;
+    }
+  }
+
+  private countTokens(usage: Anthropic.Messages.Usage): void {
+    const { tokens } = this.metrics;
+    tokens.inc({ kind: 'input' }, usage.input_tokens);
+    tokens.inc({ kind: 'output' }, usage.output_tokens);
+    tokens.inc({ kind: 'cache_read' }, usage.cache_read_input_tokens ?? 0);
+    tokens.inc({ kind: 'cache_creation' }, usage.cache_creation_input_tokens ?? 0);
   }
 }
 

@@ -1,6 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { Injectable } from '@nestjs/common';
 import type { StoredToolCall } from '../chat/entities/message.entity';
+import { Metrics } from '../metrics/metrics.service';
 import type { AgentTurnInput } from './agent-turn';
 import { McpClientRegistry } from './mcp/mcp-client-registry';
 import { ToolCatalogue } from './tools/tool-catalogue';
@@ -16,6 +17,7 @@ export class ToolRunner {
   constructor(
     private readonly catalogue: ToolCatalogue,
     private readonly registry: McpClientRegistry,
+    private readonly metrics: Metrics,
   ) {}
 
   runRound(blocks: Anthropic.Messages.ToolUseBlock[], turn: AgentTurnInput): Promise<ToolRoundOutcome[]> {
@@ -28,6 +30,7 @@ export class ToolRunner {
     const tool = entry?.tool ?? block.name;
     const server = entry?.server ?? '';
     turn.onEvent?.({ type: 'tool.started', id: block.id, tool, server, arguments: args });
+    const stopTimer = this.metrics.toolCallDuration.startTimer({ server });
 
     const outcome = !entry
       ? { isError: true, text: `Unknown tool ${block.name}: it is not offered in this conversation.` }
@@ -38,6 +41,7 @@ export class ToolRunner {
             token: turn.token,
             signal: turn.signal,
           });
+    stopTimer({ is_error: String(outcome.isError) });
     const result = 'structured' in outcome && outcome.structured !== undefined ? outcome.structured : outcome.text;
     turn.onEvent?.({ type: 'tool.finished', id: block.id, result, is_error: outcome.isError });
     return {
