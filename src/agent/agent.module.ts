@@ -1,12 +1,17 @@
 import { DynamicModule, Module, type ModuleMetadata, type Type } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { AgentService } from './agent.service';
 import { AnthropicLlmClient } from './llm/anthropic-llm-client';
 import { LlmClient } from './llm/llm-client';
 import { BUILTIN_MCP_SERVERS, type BuiltinMcpServer } from './mcp/builtin-mcp-server';
 import { McpClientRegistry } from './mcp/mcp-client-registry';
 import { mcpServerDefinitionsProvider } from './mcp/mcp-server-definitions.provider';
+import { McpTokenIssuer } from './mcp/mcp-token-issuer';
+import { SignedMcpTokenIssuer } from './mcp/signed-mcp-token-issuer';
 import { ToolRunner } from './tool-runner';
+import { ToolsController } from './tools.controller';
 import { ToolCatalogue } from './tools/tool-catalogue';
+import { ToolsOverviewService } from './tools/tools-overview.service';
 
 export interface AgentModuleOptions {
   /** Modules that provide the built-in MCP servers. */
@@ -21,7 +26,9 @@ export class AgentModule {
     return {
       module: AgentModule,
       global: true,
-      imports,
+      // AuthModule: TokenSigner signs the `{{user_token}}` of templated MCP headers.
+      imports: [AuthModule, ...imports],
+      controllers: [ToolsController],
       providers: [
         { provide: LlmClient, useClass: AnthropicLlmClient },
         {
@@ -30,8 +37,10 @@ export class AgentModule {
           inject: builtinServers,
         },
         mcpServerDefinitionsProvider,
+        { provide: McpTokenIssuer, useClass: SignedMcpTokenIssuer },
         McpClientRegistry,
         ToolCatalogue,
+        ToolsOverviewService,
         ToolRunner,
         AgentService,
       ],

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
 import { TOOL_ROUND_LIMIT_STOP_REASON, type AgentTurnInput, type AgentTurnResult } from './agent-turn';
 import { LlmClient } from './llm/llm-client';
+import { McpClientRegistry } from './mcp/mcp-client-registry';
 import { CACHED_SYSTEM, cachedTools, withCacheBreakpoint } from './prompt';
 import { ToolRunner } from './tool-runner';
 import { ToolCatalogue } from './tools/tool-catalogue';
@@ -27,6 +28,7 @@ export class AgentService {
   constructor(
     private readonly llm: LlmClient,
     private readonly catalogue: ToolCatalogue,
+    private readonly registry: McpClientRegistry,
     private readonly tools: ToolRunner,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
@@ -41,6 +43,8 @@ export class AgentService {
   }
 
   async runTurn(input: AgentTurnInput): Promise<AgentTurnResult> {
+    // Per-user MCP servers whose tool discovery was refused are listed through this user's connection.
+    await this.registry.prepareForUser(input.userId);
     const history = withStablePrefixBreakpoint(input.context);
     const transcript: TranscriptMessage[] = [];
     const texts: string[] = [];

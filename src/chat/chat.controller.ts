@@ -12,10 +12,10 @@ import { HistoryQueryDto } from './dto/history-query.dto';
 import { ChatTurnDto } from './dto/chat-turn.dto';
 import { HistoryPageDto } from './dto/message.dto';
 import { SendMessageDto } from './dto/send-message.dto';
-import { UserParamsDto } from './dto/user-params.dto';
+import { UserParamsDto } from '../auth/dto/user-params.dto';
 import { ChatRateLimitGuard } from './rate-limit/chat-rate-limit.guard';
 import { EVENT_STREAM, streamTurn, wantsEventStream } from './sse/stream-turn';
-import { UserScopedController } from './user-scoped-controller.decorator';
+import { UserScopedController } from '../auth/user-scoped-controller.decorator';
 
 @UserScopedController('chat', 'chat')
 export class ChatController {

@@ -7,8 +7,8 @@ import { ConversationParamsDto } from './dto/conversation-params.dto';
 import { ConversationDto, ConversationPageDto } from './dto/conversation.dto';
 import { ListConversationsQueryDto } from './dto/list-conversations-query.dto';
 import { RenameConversationDto } from './dto/rename-conversation.dto';
-import { UserParamsDto } from './dto/user-params.dto';
-import { UserScopedController } from './user-scoped-controller.decorator';
+import { UserParamsDto } from '../auth/dto/user-params.dto';
+import { UserScopedController } from '../auth/user-scoped-controller.decorator';
 
 @UserScopedController('conversations', 'conversations')
 export class ConversationsController {

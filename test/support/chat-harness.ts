@@ -16,7 +16,11 @@ export interface ChatHarness {
   t: TestApp;
   sim: AnthropicSimulator;
   /** POST /api/{user}/chat as that user (a fresh user unless given). */
-  send(body: Record<string, unknown>, userId?: string): ReturnType<TestApp['app']['inject']>;
+  send(
+    body: Record<string, unknown>,
+    userId?: string,
+    headers?: Record<string, string>,
+  ): ReturnType<TestApp['app']['inject']>;
   close(): Promise<void>;
 }
 
@@ -25,7 +29,11 @@ export interface ChatHarness {
  * whole path of a chat turn, with no network.
  */
 export async function startChatHarness(
-  options: { env?: Record<string, string>; servers?: McpServerDefinition[] } = {},
+  options: {
+    env?: Record<string, string>;
+    /** Test servers (the in-memory echo by default), or `'builtin'` for the application's own (tasks). */
+    servers?: McpServerDefinition[] | 'builtin';
+  } = {},
 ): Promise<ChatHarness> {
   const sim = await AnthropicSimulator.start();
   const t = await createTestApp({
@@ -33,16 +41,25 @@ export async function startChatHarness(
       ANTHROPIC_API_KEY: 'test-key',
       ANTHROPIC_BASE_URL: sim.url,
       ANTHROPIC_MAX_RETRIES: '1',
+      // Tests send many turns per user; the rate limit has its own tests.
+      CHAT_RATE_LIMIT_PER_MINUTE: '100000',
       ...options.env,
     },
     customize: (builder) =>
-      builder.overrideProvider(MCP_SERVER_DEFINITIONS).useValue(options.servers ?? [IN_MEMORY_ECHO]),
+      options.servers === 'builtin'
+        ? builder
+        : builder.overrideProvider(MCP_SERVER_DEFINITIONS).useValue(options.servers ?? [IN_MEMORY_ECHO]),
   });
   return {
     t,
     sim,
-    send: (body, userId = newUserId()) =>
-      t.app.inject({ method: 'POST', url: `/api/${userId}/chat`, headers: t.authHeaders(userId), payload: body }),
+    send: (body, userId = newUserId(), headers = {}) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/${userId}/chat`,
+        headers: { ...t.authHeaders(userId), ...headers },
+        payload: body,
+      }),
     close: async () => {
       await t.close();
       await sim.close();

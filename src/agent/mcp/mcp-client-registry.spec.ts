@@ -23,6 +23,69 @@ describe(McpClientRegistry.name, () => {
     ).toThrow('Duplicate MCP server name: notes');
   });
 
+  it('refuses a server whose headers use {{user_token}} when nothing can sign it', () => {
+    const definition: McpServerDefinition = {
+      name: 'api',
+      transport: { type: 'http', url: 'http://127.0.0.1:9/mcp', headers: { Authorization: 'Bearer {{user_token}}' } },
+    };
+
+    expect(() => new McpClientRegistry([definition], config)).toThrow(
+      'MCP server api uses {{user_token}} but no token issuer is configured',
+    );
+  });
+
+  it('does not hold up boot for a server that never answers: only its tools are missing', async () => {
+    const silent = (): McpServer => {
+      const server = new McpServer({ name: 'silent', version: '1.0.0' });
+      // Never listens: the client's initialize goes unanswered, as with a hung process.
+      server.connect = async () => undefined;
+      return server;
+    };
+    const registry = new McpClientRegistry(
+      [inMemory('notes', notesServer), inMemory('stuck', silent)],
+      config,
+      undefined,
+      {
+        bootWaitMs: 100,
+      },
+    );
+    const started = Date.now();
+
+    await registry.onModuleInit();
+
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(registry.status()).toEqual([
+      { name: 'notes', state: 'connected', tools: 2 },
+      { name: 'stuck', state: 'connecting', tools: 0 },
+    ]);
+    expect(await registry.callTool('stuck', 'anything', {}, { userId: 'u1' })).toMatchObject({
+      isError: true,
+      text: 'Tool anything on server stuck is unavailable: the server is not connected',
+    });
+    expect(await registry.callTool('notes', 'add_note', {}, { userId: 'u1' })).toMatchObject({ isError: false });
+    await registry.onApplicationShutdown();
+  });
+
+  it('keeps reporting a server that cannot start as failed, with its error, while it retries', async () => {
+    const registry = new McpClientRegistry(
+      [{ name: 'missing', transport: { type: 'stdio', command: '/nonexistent/mcp-server' } }],
+      config,
+    );
+    await registry.onModuleInit();
+    const seen = new Set<string>();
+
+    // Long enough for the first retries (0.25–1 s apart).
+    const until = Date.now() + 1200;
+    while (Date.now() < until) {
+      seen.add(registry.status()[0].state);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+
+    expect([...seen]).toEqual(['failed']);
+    expect(registry.status()[0].error).toMatch(/ENOENT/);
+    await registry.onApplicationShutdown();
+  });
+
   it('offers only the allowed tools of a server', async () => {
     const registry = new McpClientRegistry(
       [{ ...inMemory('notes', notesServer), allowedTools: ['list_notes'] }],

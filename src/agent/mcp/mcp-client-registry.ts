@@ -1,7 +1,11 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { isTemplated } from './header-template';
 import { McpConnection } from './mcp-connection';
+import type { McpServerClient } from './mcp-server-client';
 import { MCP_SERVER_DEFINITIONS, type McpServerDefinition } from './mcp-server-definition';
+import { McpTokenIssuer } from './mcp-token-issuer';
+import { UserScopedMcpClient } from './user-scoped-mcp-client';
 
 export interface McpToolDescriptor {
   server: string;
@@ -30,6 +34,20 @@ export interface ToolCallOutcome {
   durationMs: number;
 }
 
+export interface McpRegistryOptions {
+  /** How long boot waits for the servers; slower ones go on connecting in the background. */
+  bootWaitMs?: number;
+}
+
+/** DI token for {@link McpRegistryOptions}; optional. */
+export const MCP_REGISTRY_OPTIONS = Symbol('MCP_REGISTRY_OPTIONS');
+
+/**
+ * A hanging server must not hold up readiness for the others' sake, yet most servers (an npx download
+ * aside) connect well within this.
+ */
+const DEFAULT_BOOT_WAIT_MS = 10_000;
+
 export interface McpServerStatus {
   name: string;
   state: 'connected' | 'connecting' | 'failed';
@@ -38,22 +56,35 @@ export interface McpServerStatus {
 }
 
 /**
- * The MCP servers the agent may use, one long-lived client each. A server that is down, slow or crashing
- * costs only its own tools: calls to it come back as tool errors while it is reconnected in the background.
+ * The MCP servers the agent may use: one long-lived shared client each, or one client per user for a server
+ * whose headers carry the caller's identity. A server that is down, slow or crashing costs only its own
+ * tools: calls to it come back as tool errors while it is reconnected in the background.
  */
 @Injectable()
 export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(McpClientRegistry.name);
-  private readonly connections = new Map<string, McpConnection>();
+  private readonly connections = new Map<string, McpServerClient>();
   private toolList: McpToolDescriptor[] = [];
   private toolListKey = '[]';
   private toolListVersion = 0;
+  private readonly bootWaitMs: number;
 
-  constructor(@Inject(MCP_SERVER_DEFINITIONS) definitions: McpServerDefinition[], config: AppConfig) {
+  constructor(
+    @Inject(MCP_SERVER_DEFINITIONS) definitions: McpServerDefinition[],
+    config: AppConfig,
+    /** Signs `{{user_token}}`; only servers whose headers use it need one. */
+    @Optional() tokens?: McpTokenIssuer,
+    @Optional() @Inject(MCP_REGISTRY_OPTIONS) options: McpRegistryOptions = {},
+  ) {
+    this.bootWaitMs = options.bootWaitMs ?? DEFAULT_BOOT_WAIT_MS;
+    const clientOptions = { defaultTimeoutMs: config.chat.toolTimeoutMs, onChange: () => this.refreshToolList() };
     for (const definition of definitions) {
       if (this.connections.has(definition.name)) throw new Error(`Duplicate MCP server name: ${definition.name}`);
-      const connection = new McpConnection(definition, config.chat.toolTimeoutMs, () => this.refreshToolList());
-      this.connections.set(definition.name, connection);
+      const perUser = definition.transport.type === 'http' && isTemplated(definition.transport.headers);
+      const client = perUser
+        ? new UserScopedMcpClient(definition, { ...clientOptions, tokens })
+        : new McpConnection(definition, clientOptions);
+      this.connections.set(definition.name, client);
     }
   }
 
@@ -63,9 +94,18 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    await Promise.all([...this.connections.values()].map((connection) => connection.start()));
-    const connected = this.status().filter((status) => status.state === 'connected').length;
-    this.logger.log(`${connected} of ${this.connections.size} MCP servers connected, ${this.toolList.length} tools`);
+    const started = Promise.all([...this.connections.values()].map((connection) => connection.start()));
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.bootWaitMs)));
+    await Promise.race([started, waited]);
+    clearTimeout(timer);
+    const statuses = this.status();
+    const connected = statuses.filter((status) => status.state === 'connected').length;
+    const pending = statuses.filter((status) => status.state === 'connecting').map((status) => status.name);
+    this.logger.log(
+      `${connected} of ${this.connections.size} MCP servers connected, ${this.toolList.length} tools` +
+        (pending.length > 0 ? `; still connecting: ${pending.join(', ')}` : ''),
+    );
   }
 
   /** Tools of the connected servers, from a cache kept current by the servers' notifications. */
@@ -85,6 +125,15 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
       return { isError: true, text: `Tool ${tool} is unavailable: there is no MCP server ${server}`, durationMs: 0 };
     }
     return connection.callTool(tool, args, context);
+  }
+
+  /**
+   * Opens this user's connection to every per-user server whose tools are not known yet (its tool discovery
+   * was refused), so that they can be listed.
+   */
+  async prepareForUser(userId: string): Promise<void> {
+    const perUser = [...this.connections.values()].filter((client) => client instanceof UserScopedMcpClient);
+    await Promise.all(perUser.map((client) => client.prepareFor(userId)));
   }
 
   status(): McpServerStatus[] {

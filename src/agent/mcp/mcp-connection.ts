@@ -2,10 +2,13 @@ import { Logger } from '@nestjs/common';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { HeaderIdentity } from './header-template';
 import type { McpServerStatus, McpToolDescriptor, ToolCallContext, ToolCallOutcome } from './mcp-client-registry';
+import type { McpServerClient } from './mcp-server-client';
 import type { McpServerDefinition } from './mcp-server-definition';
 import { createMcpTransport, type McpTransportHandle } from './mcp-transport-factory';
 import { reconnectDelayMs } from './reconnect-backoff';
+import { secretRedactor } from './secret-redactor';
 import { errorMessage, isExpiredSession, isTransportFailure, toolCallErrorText } from './tool-call-error';
 import { toolResultText } from './tool-result-text';
 
@@ -22,11 +25,22 @@ interface Link {
   handle: McpTransportHandle;
 }
 
+export interface McpConnectionOptions {
+  /** Per-call timeout when neither the call nor the definition sets one. */
+  defaultTimeoutMs: number;
+  /** Called whenever `tools()` may have changed. */
+  onChange: () => void;
+  /** Whom templated headers speak for; only for a server whose headers use placeholders. */
+  identity?: HeaderIdentity;
+  /** A connect failure that retrying with the same identity cannot fix: the connection then stays failed. */
+  isFinal?: (error: unknown) => boolean;
+}
+
 /**
- * One MCP server's client for the life of the process: connects, keeps its tool list current, calls its
- * tools, and reconnects with backoff when the server crashes, goes away or forgets the session.
+ * One client of an MCP server (the server's shared one, or one user's): connects, keeps its tool list current,
+ * calls its tools, and reconnects with backoff when the server crashes, goes away or forgets the session.
  */
-export class McpConnection {
+export class McpConnection implements McpServerClient {
   private readonly logger = new Logger(McpConnection.name);
   private state: McpConnectionState = 'connecting';
   private lastError?: string;
@@ -38,13 +52,18 @@ export class McpConnection {
   private failedAttempts = 0;
   private connectedAt = 0;
   private closed = false;
+  private readonly redact: (text: string) => string;
+  /** The server's name, and for a per-user connection whom it speaks for. */
+  private readonly logName: string;
 
   constructor(
     private readonly definition: McpServerDefinition,
-    private readonly defaultTimeoutMs: number,
-    /** Called whenever `tools()` may have changed. */
-    private readonly onChange: () => void,
-  ) {}
+    private readonly options: McpConnectionOptions,
+  ) {
+    this.redact = secretRedactor(definition);
+    this.logName =
+      options.identity === undefined ? definition.name : `${definition.name} (as ${options.identity.userId})`;
+  }
 
   get name(): string {
     return this.definition.name;
@@ -54,10 +73,9 @@ export class McpConnection {
   async start(): Promise<void> {
     try {
       await this.connectShared();
-      this.logger.log(`MCP server ${this.name} connected with ${this.toolList.length} tools`);
+      this.logger.log(`MCP server ${this.logName} connected with ${this.toolList.length} tools`);
     } catch (error) {
-      this.fail(error);
-      this.scheduleReconnect();
+      this.failAndRetry(error);
     }
   }
 
@@ -72,7 +90,7 @@ export class McpConnection {
 
   async callTool(tool: string, args: Record<string, unknown>, context: ToolCallContext): Promise<ToolCallOutcome> {
     const started = performance.now();
-    const timeoutMs = context.timeoutMs ?? this.definition.timeoutMs ?? this.defaultTimeoutMs;
+    const timeoutMs = context.timeoutMs ?? this.definition.timeoutMs ?? this.options.defaultTimeoutMs;
     const finish = (isError: boolean, text: string, structured?: unknown): ToolCallOutcome => ({
       isError,
       text,
@@ -90,13 +108,13 @@ export class McpConnection {
       const result = await this.invokeRenewingSession(link, tool, args, context, timeoutMs);
       const outcome = finish(result.isError === true, toolResultText(result), result.structuredContent);
       this.logger.debug(
-        `${tool} on ${this.name}: ${outcome.isError ? 'tool error' : 'ok'} in ${outcome.durationMs} ms`,
+        `${tool} on ${this.logName}: ${outcome.isError ? 'tool error' : 'ok'} in ${outcome.durationMs} ms`,
       );
       return outcome;
     } catch (error) {
       const cancelled = context.signal?.aborted === true;
       if (!cancelled && isTransportFailure(error)) this.lose(link, error);
-      const text = toolCallErrorText(error, { server: this.name, tool, timeoutMs, cancelled });
+      const text = this.redact(toolCallErrorText(error, { server: this.name, tool, timeoutMs, cancelled }));
       this.logger.warn(text);
       return finish(true, text);
     }
@@ -124,7 +142,7 @@ export class McpConnection {
     } catch (error) {
       if (!isExpiredSession(error)) throw error;
       // The server never saw the call (404 = unknown session), so one retry on a new session is safe.
-      this.logger.log(`MCP server ${this.name} forgot the session; starting a new one`);
+      this.logger.log(`MCP server ${this.logName} forgot the session; starting a new one`);
       return this.invoke(await this.renewSession(link), tool, args, context, timeoutMs);
     }
   }
@@ -158,8 +176,7 @@ export class McpConnection {
       // Another call that hit the same expired session may already have started, or finished, the new one.
       if (this.link === undefined || this.state !== 'connected') await this.connectShared();
     } catch (error) {
-      this.fail(error);
-      this.scheduleReconnect();
+      this.failAndRetry(error);
       throw error;
     }
     if (this.link === undefined) throw new Error('the connection closed while starting a new session');
@@ -176,14 +193,20 @@ export class McpConnection {
 
   private async connect(): Promise<void> {
     if (this.closed) throw new Error('the registry is shut down');
-    this.setState('connecting');
+    // A failed server stays `failed` (with its error) while it is retried, so its status does not flap.
+    if (this.state !== 'failed') this.setState('connecting');
     const client: Client = new Client(CLIENT_INFO, {
       listChanged: { tools: { autoRefresh: false, onChanged: () => this.onToolListChanged(client) } },
     });
     client.onclose = () => this.onClientClosed(client);
-    client.onerror = (error) => this.logger.debug(`MCP server ${this.name}: ${error.message}`);
+    client.onerror = (error) => this.logger.debug(`MCP server ${this.logName}: ${this.redact(error.message)}`);
     try {
-      const link: Link = { client, handle: await createMcpTransport(this.definition, this.logger) };
+      const handle = await createMcpTransport(this.definition, {
+        logger: this.logger,
+        identity: this.options.identity,
+        redact: this.redact,
+      });
+      const link: Link = { client, handle };
       this.link = link;
       await client.connect(link.handle.transport, { timeout: CONNECT_TIMEOUT_MS });
       await this.loadTools(client);
@@ -213,7 +236,7 @@ export class McpConnection {
     this.toolList = tools
       .filter((tool) => allowed === undefined || allowed.includes(tool.name))
       .map((tool) => this.toDescriptor(tool));
-    this.onChange();
+    this.options.onChange();
   }
 
   private toDescriptor(tool: Tool): McpToolDescriptor {
@@ -229,7 +252,7 @@ export class McpConnection {
   private onToolListChanged(client: Client): void {
     if (this.link?.client !== client) return;
     this.loadTools(client).catch((error: unknown) =>
-      this.logger.warn(`MCP server ${this.name}: could not refresh its tools: ${errorMessage(error)}`),
+      this.logger.warn(`MCP server ${this.logName}: could not refresh its tools: ${this.redact(errorMessage(error))}`),
     );
   }
 
@@ -246,15 +269,19 @@ export class McpConnection {
     this.link = undefined;
     void link.client.close().catch(() => undefined);
     if (Date.now() - this.connectedAt >= STABLE_CONNECTION_MS) this.failedAttempts = 0;
+    this.failAndRetry(error);
+  }
+
+  private failAndRetry(error: unknown): void {
     this.fail(error);
-    this.scheduleReconnect();
+    if (this.options.isFinal?.(error) !== true) this.scheduleReconnect();
   }
 
   private fail(error: unknown): void {
     if (this.closed) return;
-    this.lastError = errorMessage(error);
+    this.lastError = this.redact(errorMessage(error));
     this.setState('failed');
-    this.logger.warn(`MCP server ${this.name} is unavailable: ${this.lastError}`);
+    this.logger.warn(`MCP server ${this.logName} is unavailable: ${this.lastError}`);
   }
 
   private scheduleReconnect(): void {
@@ -270,16 +297,15 @@ export class McpConnection {
   private async reconnect(): Promise<void> {
     try {
       await this.connectShared();
-      this.logger.log(`MCP server ${this.name} reconnected with ${this.toolList.length} tools`);
+      this.logger.log(`MCP server ${this.logName} reconnected with ${this.toolList.length} tools`);
     } catch (error) {
-      this.fail(error);
-      this.scheduleReconnect();
+      this.failAndRetry(error);
     }
   }
 
   private setState(state: McpConnectionState): void {
     if (this.state === state) return;
     this.state = state;
-    this.onChange();
+    this.options.onChange();
   }
 }

@@ -3,6 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 /** How to reach one MCP server. */
 export type McpTransportDefinition =
   | { type: 'stdio'; command: string; args?: string[]; env?: Record<string, string>; cwd?: string }
+  /** Header values may use `{{user_id}}` and `{{user_token}}`: the server then gets one connection per user. */
   | { type: 'http'; url: string; headers?: Record<string, string> }
   /** Built-in servers run in-process, linked to their client with an InMemoryTransport. */
   | { type: 'in-memory'; createServer: () => McpServer };

@@ -3,8 +3,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { CallerIdentityTransport } from './caller-identity-transport';
+import { renderHeaders, type HeaderIdentity } from './header-template';
 import type { McpServerDefinition } from './mcp-server-definition';
 import { stdioEnvironment } from './stdio-environment';
 
@@ -14,10 +15,21 @@ export interface McpTransportHandle {
   runAs<T>(authInfo: AuthInfo, call: () => Promise<T>): Promise<T>;
 }
 
+export interface McpTransportOptions {
+  logger: Logger;
+  /** Fills in templated header values; required when the definition's headers use placeholders. */
+  identity?: HeaderIdentity;
+  /** Applied to whatever the server writes before it reaches the log. */
+  redact: (text: string) => string;
+}
+
 const withoutIdentity = <T>(_authInfo: AuthInfo, call: () => Promise<T>): Promise<T> => call();
 
 /** A fresh, unstarted client transport for one connection attempt (the client starts it). */
-export async function createMcpTransport(definition: McpServerDefinition, logger: Logger): Promise<McpTransportHandle> {
+export async function createMcpTransport(
+  definition: McpServerDefinition,
+  { logger, identity, redact }: McpTransportOptions,
+): Promise<McpTransportHandle> {
   const spec = definition.transport;
   switch (spec.type) {
     case 'in-memory': {
@@ -36,14 +48,28 @@ export async function createMcpTransport(definition: McpServerDefinition, logger
       });
       // Servers log to stderr; keep it out of the service's own output unless debugging.
       transport.stderr?.on('data', (chunk: Buffer) =>
-        logger.debug(`MCP server ${definition.name} stderr: ${chunk.toString('utf8').trimEnd()}`),
+        logger.debug(`MCP server ${definition.name} stderr: ${redact(chunk.toString('utf8').trimEnd())}`),
       );
       return { transport, runAs: withoutIdentity };
     }
-    case 'http':
-      return {
-        transport: new StreamableHTTPClientTransport(new URL(spec.url), { requestInit: { headers: spec.headers } }),
-        runAs: withoutIdentity,
-      };
+    case 'http': {
+      const headers = spec.headers ?? {};
+      const transport = new StreamableHTTPClientTransport(new URL(spec.url), {
+        fetch: withHeaders(() => (identity === undefined ? headers : renderHeaders(headers, identity))),
+      });
+      return { transport, runAs: withoutIdentity };
+    }
   }
+}
+
+/**
+ * Sets the configured headers on every request, rendered afresh each time so a long-lived connection always
+ * sends an unexpired `{{user_token}}`.
+ */
+function withHeaders(render: () => Record<string, string>): FetchLike {
+  return async (url, init) => {
+    const headers = new Headers(init?.headers);
+    for (const [name, value] of Object.entries(render())) headers.set(name, value);
+    return fetch(url, { ...init, headers });
+  };
 }

@@ -13,6 +13,11 @@ export function isExpiredSession(error: unknown): boolean {
   return error instanceof StreamableHTTPError && error.code === 404;
 }
 
+/** The server answered that this identity may not connect (401/403): retrying with the same one will not help. */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof StreamableHTTPError && (error.code === 401 || error.code === 403);
+}
+
 /**
  * Anything but an MCP error (a JSON-RPC error, a timeout, a closed connection) means the transport itself
  * failed, e.g. the HTTP server is gone: the connection is no longer usable.

@@ -44,6 +44,22 @@ describe(ToolCatalogue.name, () => {
     expect(catalogue.resolve('search')).toBeUndefined();
   });
 
+  it('lists the offered tools for people: model-facing name, server and the server’s own description', () => {
+    const catalogue = catalogueOf(
+      new RegistryStub([
+        descriptor({ server: 'tasks', name: 'search', description: 'Search tasks' }),
+        descriptor({ server: 'docs', name: 'search', description: '', title: 'Search docs' }),
+        descriptor({ server: 'tasks', name: 'pick', inputSchema: { type: 'object', oneOf: [{ required: ['a'] }] } }),
+      ]),
+    );
+
+    expect(catalogue.offeredTools()).toEqual([
+      { name: 'docs__search', server: 'docs', description: 'Search docs' },
+      { name: 'pick', server: 'tasks', description: 'Add a task' },
+      { name: 'tasks__search', server: 'tasks', description: 'Search tasks' },
+    ]);
+  });
+
   it('returns the same array instance while the registry version is unchanged', () => {
     const catalogue = catalogueOf(new RegistryStub([descriptor({})]));
 

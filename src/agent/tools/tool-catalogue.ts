@@ -10,10 +10,18 @@ export interface CatalogueEntry {
   tool: string;
 }
 
+/** A tool as the model is offered it, for people: its name there, its server, and what the server says it does. */
+export interface OfferedTool {
+  name: string;
+  server: string;
+  description: string;
+}
+
 interface Snapshot {
   version: number;
   tools: Anthropic.Messages.Tool[];
   entries: Map<string, CatalogueEntry>;
+  offered: OfferedTool[];
 }
 
 /** The MCP tools as Claude sees them, and the way back from a `tool_use` name to a server and tool. */
@@ -32,6 +40,11 @@ export class ToolCatalogue {
     return this.current().entries.get(anthropicName);
   }
 
+  /** The tools of {@link anthropicTools}, in the same order, without the schema-conversion notes. */
+  offeredTools(): readonly OfferedTool[] {
+    return this.current().offered;
+  }
+
   private current(): Snapshot {
     const version = this.registry.version;
     if (this.snapshot?.version === version) return this.snapshot;
@@ -45,6 +58,11 @@ export class ToolCatalogue {
           { anthropicName, server: tool.server, tool: tool.name },
         ]),
       ),
+      offered: named.map(({ anthropicName, tool }) => ({
+        name: anthropicName,
+        server: tool.server,
+        description: describe(tool),
+      })),
     };
     return this.snapshot;
   }
@@ -52,11 +70,15 @@ export class ToolCatalogue {
 
 export function toAnthropicTool(descriptor: McpToolDescriptor, anthropicName: string): Anthropic.Messages.Tool {
   const { inputSchema, lostConstraint } = toAnthropicInputSchema(descriptor.inputSchema);
-  // `||`, not `??`: an empty description tells the model nothing either.
-  const description = descriptor.description || descriptor.title || descriptor.name;
+  const description = describe(descriptor);
   return {
     name: anthropicName,
     description: lostConstraint === undefined ? description : `${description}\n\n${lostConstraint}`,
     input_schema: inputSchema,
   };
+}
+
+function describe(descriptor: McpToolDescriptor): string {
+  // `||`, not `??`: an empty description tells the model nothing either.
+  return descriptor.description || descriptor.title || descriptor.name;
 }

@@ -1,5 +1,5 @@
 import { IsUUID } from 'class-validator';
-import { UserParamsDto } from './user-params.dto';
+import { UserParamsDto } from '../../auth/dto/user-params.dto';
 
 export class ConversationParamsDto extends UserParamsDto {
   /** The conversation's id (UUID). */

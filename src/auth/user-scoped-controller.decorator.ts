@@ -1,8 +1,8 @@
 import { applyDecorators, Controller, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { OwnershipGuard } from '../auth/ownership.guard';
 import { BEARER_AUTH } from '../bootstrap/swagger';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
+import { OwnershipGuard } from './ownership.guard';
 
 /**
  * A controller under `/api/:user_id/...`: the bearer token is required (global guard) and must

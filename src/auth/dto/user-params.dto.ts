@@ -1,11 +1,11 @@
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { MAX_SUBJECT_LENGTH } from '../auth-failure';
 
-export const USER_ID_MAX_LENGTH = 255;
-
+/** The `user_id` path parameter of every `/api/{user_id}/...` route. */
 export class UserParamsDto {
   /** The signed-in user: must equal the token's `sub`. */
   @IsString()
   @IsNotEmpty()
-  @MaxLength(USER_ID_MAX_LENGTH)
+  @MaxLength(MAX_SUBJECT_LENGTH)
   user_id: string;
 }

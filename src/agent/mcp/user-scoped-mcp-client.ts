@@ -1,0 +1,158 @@
+import type { McpServerStatus, McpToolDescriptor, ToolCallContext, ToolCallOutcome } from './mcp-client-registry';
+import { McpConnection } from './mcp-connection';
+import type { McpServerClient } from './mcp-server-client';
+import type { McpServerDefinition } from './mcp-server-definition';
+import type { McpTokenIssuer } from './mcp-token-issuer';
+import { hasUnsafeHeaderChars, usesPlaceholder, type HeaderIdentity } from './header-template';
+import { isRefusal } from './tool-call-error';
+import { UserScopedConnections, type Closable, type UserScopedConnectionsOptions } from './user-scoped-connections';
+
+/**
+ * Whom tool discovery speaks for: `{{user_id}}` renders as this and `{{user_token}}` is signed for this `sub`.
+ * No user may call a per-user server under this id, so a server can safely treat it as "list tools only".
+ */
+export const SERVICE_IDENTITY = 'chat-service';
+
+export interface UserScopedMcpClientOptions {
+  defaultTimeoutMs: number;
+  /** Called whenever `tools()` may have changed. */
+  onChange: () => void;
+  /** Required when a header uses `{{user_token}}`. */
+  tokens?: McpTokenIssuer;
+  pool?: UserScopedConnectionsOptions;
+}
+
+interface UserConnection extends Closable {
+  connection: McpConnection;
+  /** Settles (never rejects) once the first connection attempt is over. */
+  started: Promise<void>;
+}
+
+/**
+ * An MCP server whose headers carry the caller's identity (`{{user_id}}`, `{{user_token}}`), so every user
+ * gets a connection of their own, from a bounded pool. Its tool list comes from a connection that speaks for
+ * the service itself ({@link SERVICE_IDENTITY}), at boot and after every reconnect; if the server refuses
+ * that identity (401/403), the tools of a connected user's connection stand in.
+ */
+export class UserScopedMcpClient implements McpServerClient {
+  private readonly discovery: McpConnection;
+  private readonly users: UserScopedConnections<UserConnection>;
+  private readonly sendsUserId: boolean;
+  private discoveryRefused = false;
+  private closed = false;
+
+  constructor(
+    private readonly definition: McpServerDefinition,
+    private readonly options: UserScopedMcpClientOptions,
+  ) {
+    const headers = definition.transport.type === 'http' ? definition.transport.headers : undefined;
+    if (usesPlaceholder(headers, 'user_token') && options.tokens === undefined) {
+      throw new Error(`MCP server ${definition.name} uses {{user_token}} but no token issuer is configured`);
+    }
+    this.sendsUserId = usesPlaceholder(headers, 'user_id');
+    this.discovery = new McpConnection(definition, {
+      defaultTimeoutMs: options.defaultTimeoutMs,
+      onChange: options.onChange,
+      identity: this.identityOf(SERVICE_IDENTITY),
+      isFinal: (error) => {
+        this.discoveryRefused = isRefusal(error);
+        return this.discoveryRefused;
+      },
+    });
+    this.users = new UserScopedConnections((userId) => this.connectUser(userId), options.pool);
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  start(): Promise<void> {
+    return this.discovery.start();
+  }
+
+  tools(): readonly McpToolDescriptor[] {
+    return this.toolSource()?.tools() ?? [];
+  }
+
+  status(): McpServerStatus {
+    const source = this.toolSource();
+    if (source !== undefined) return source.status();
+    const discovery = this.discovery.status();
+    if (!this.discoveryRefused || discovery.state !== 'failed') return discovery;
+    return {
+      ...discovery,
+      error: `tool discovery as ${SERVICE_IDENTITY} was refused (${discovery.error}); the tools are listed once a user connects`,
+    };
+  }
+
+  /** When discovery was refused and no user is connected: opens this user's connection, whose tools stand in. */
+  async prepareFor(userId: string): Promise<void> {
+    if (!this.discoveryRefused || this.toolSource() !== undefined) return;
+    if (this.closed || this.refusalOf(userId) !== undefined) return;
+    await this.users.use(userId, (user) => user.started);
+  }
+
+  async callTool(tool: string, args: Record<string, unknown>, context: ToolCallContext): Promise<ToolCallOutcome> {
+    const refusal = this.closed ? 'the server is not connected' : this.refusalOf(context.userId);
+    if (refusal !== undefined) {
+      return { isError: true, text: `Tool ${tool} on server ${this.name} is unavailable: ${refusal}`, durationMs: 0 };
+    }
+    // Known to be missing: no need to open a connection for this user to say so.
+    if (this.discovery.status().state === 'connected' && !this.discovery.tools().some((known) => known.name === tool)) {
+      return { isError: true, text: `Tool ${tool} is not available on server ${this.name}`, durationMs: 0 };
+    }
+    return this.users.use(context.userId, async (user) => {
+      await user.started;
+      return user.connection.callTool(tool, args, context);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([this.discovery.close(), this.users.closeAll()]);
+  }
+
+  /** Discovery's connection while it is up, else the longest-pooled connected user's. */
+  private toolSource(): McpConnection | undefined {
+    if (this.discovery.status().state === 'connected') return this.discovery;
+    return this.users
+      .connections()
+      .map((user) => user.connection)
+      .find((connection) => connection.status().state === 'connected');
+  }
+
+  /** Why this user cannot have a connection, if they cannot. */
+  private refusalOf(userId: string): string | undefined {
+    if (userId === SERVICE_IDENTITY) return `the user id ${SERVICE_IDENTITY} is reserved for the service itself`;
+    if (this.sendsUserId && hasUnsafeHeaderChars(userId)) return 'the user id cannot be sent in an HTTP header';
+    return undefined;
+  }
+
+  private connectUser(userId: string): UserConnection {
+    const connection = new McpConnection(this.definition, {
+      defaultTimeoutMs: this.options.defaultTimeoutMs,
+      onChange: this.options.onChange,
+      identity: this.identityOf(userId),
+    });
+    return {
+      connection,
+      started: connection.start(),
+      close: async () => {
+        await connection.close();
+        // Its tools may have been the ones standing in.
+        this.options.onChange();
+      },
+    };
+  }
+
+  private identityOf(userId: string): HeaderIdentity {
+    const tokens = this.options.tokens;
+    return {
+      userId,
+      userToken: () => {
+        if (tokens === undefined) throw new Error('no token issuer is configured');
+        return tokens.tokenFor(this.name, userId);
+      },
+    };
+  }
+}
