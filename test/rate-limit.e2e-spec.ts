@@ -12,7 +12,8 @@ import { OwnershipGuard } from '../src/auth/ownership.guard';
 import { configureApp, createFastifyAdapter } from '../src/bootstrap/create-app';
 import { createLogger } from '../src/common/logging/create-logger';
 import { ProblemDetailsFilter } from '../src/common/problem/problem-details.filter';
-import { createValidationPipe } from '../src/common/validation/validation.pipe';
+import { StrictValidationPipe } from '../src/common/validation/validation.pipe';
+import { MetricsModule } from '../src/metrics/metrics.module';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
 import { ChatRateLimitGuard } from '../src/chat/rate-limit/chat-rate-limit.guard';
@@ -53,10 +54,10 @@ async function startLimitedApp(env: Record<string, string> = {}): Promise<NestFa
     ...env,
   });
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(config), AuthModule, ChatRateLimitModule],
+    imports: [ConfigModule.forRoot(config), MetricsModule, AuthModule, ChatRateLimitModule],
     controllers: [LimitedController],
     providers: [
-      { provide: APP_PIPE, useFactory: createValidationPipe },
+      { provide: APP_PIPE, useClass: StrictValidationPipe },
       { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     ],
   })

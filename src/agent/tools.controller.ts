@@ -1,7 +1,8 @@
-import { Get, Param } from '@nestjs/common';
+import { Get, Param, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { UserScopedController } from '../auth/user-scoped-controller.decorator';
 import { UserParamsDto } from '../auth/dto/user-params.dto';
+import { NoQueryDto } from '../common/validation/no-query.dto';
 import { McpServerStatusDto, ToolsDto } from './dto/tools.dto';
 import type { McpServerStatus } from './mcp/mcp-client-registry';
 import { ToolsOverviewService } from './tools/tools-overview.service';
@@ -12,7 +13,7 @@ export class ToolsController {
 
   @Get()
   @ApiOperation({ summary: 'The tools the user’s agent can call, and the state of each MCP server' })
-  async list(@Param() params: UserParamsDto): Promise<ToolsDto> {
+  async list(@Param() params: UserParamsDto, @Query() _query: NoQueryDto): Promise<ToolsDto> {
     const { tools, servers } = await this.overview.forUser(params.user_id);
     return {
       tools: tools.map(({ name, server, description }) => ({ name, server, description })),

@@ -23,7 +23,7 @@ export const AUTH_DETAILS = {
   wrongAudience: 'The token audience (aud) is not accepted',
   missingExp: 'The token has no expiry (exp): tokens must expire',
   badTimeClaim: 'The token exp and nbf claims must be numbers of seconds since the epoch',
-  invalidSub: `The token subject (sub) must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters`,
+  invalidSub: `The token subject (sub) must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters, without NUL or unpaired surrogates`,
   invalid: 'Invalid bearer token',
   keysUnavailable: 'The token signing keys could not be loaded; try again later',
 } as const;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { JwtPayload } from 'jsonwebtoken';
 import { ExtractJwt, Strategy, type StrategyOptions } from 'passport-jwt';
+import { isStorableText } from '../common/validation/storable-text';
 import { AppConfig } from '../config/app-config';
 import { MAX_SUBJECT_LENGTH, TokenRejectedError } from './auth-failure';
 import type { AuthRequest, AuthUser } from './auth-user';
@@ -45,7 +46,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     // jsonwebtoken checks exp only when present; a token that never expires is refused here.
     if (typeof claims.exp !== 'number') throw new TokenRejectedError('missing_exp');
     const { sub } = claims;
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) {
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH || !isStorableText(sub)) {
       throw new TokenRejectedError('invalid_sub');
     }
     const token = bearerToken(request);

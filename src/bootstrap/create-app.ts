@@ -1,19 +1,40 @@
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { REQUEST_ID_HEADER, requestIdFor } from '../common/http/request-id';
-import { PROBLEM_CONTENT_TYPE } from '../common/problem/problem';
+import { PROBLEM_CONTENT_TYPE, toProblem } from '../common/problem/problem';
+import { AppError } from '../common/errors/app-error';
 import { Metrics } from '../metrics/metrics.service';
 import type { AppConfig } from '../config/app-config';
 import { setupSwagger } from './swagger';
+
+/** Path segments may carry a 255-character user id, percent-encoded (up to 3 bytes a character each). */
+const MAX_PATH_SEGMENT_LENGTH = 2048;
 
 export function createFastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
   return new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: config.bodyLimitBytes,
     genReqId: requestIdFor,
+    routerOptions: { maxParamLength: MAX_PATH_SEGMENT_LENGTH },
+    frameworkErrors: sendRouterError,
     // Proxies close idle keep-alive sockets after ~60 s; staying above avoids resets on reuse.
     keepAliveTimeout: 72_000,
   });
+}
+
+/** The router refuses some URLs before any hook or filter runs: answer those as problems too. */
+function sendRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const detail =
+    error.code === 'FST_ERR_BAD_URL'
+      ? 'The request URL is malformed (invalid percent-encoding).'
+      : `The request URL was refused: ${error.message}`;
+  const { problem } = toProblem(new AppError('validation_failed', detail), String(request.id), request.url);
+  void reply
+    .status(problem.status)
+    .header(REQUEST_ID_HEADER, request.id)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(problem);
 }
 
 /**

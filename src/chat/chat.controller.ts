@@ -2,6 +2,7 @@ import { Body, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseGuards }
 import { ApiHeader, ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/app-config';
+import { NoQueryDto } from '../common/validation/no-query.dto';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
@@ -50,6 +51,7 @@ export class ChatController {
   @ApiProblemResponses(404, 409, 413, 415, 422, 429, 502, 503, 504)
   async send(
     @Param() _params: UserParamsDto,
+    @Query() _query: NoQueryDto,
     @Body() body: SendMessageDto,
     @CurrentUser() user: AuthUser,
     @Headers('idempotency-key') idempotencyKey: string | undefined,

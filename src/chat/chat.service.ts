@@ -46,8 +46,12 @@ export interface ReplayedTurn {
   response: ChatTurnDto;
 }
 
-const isSeqPosition = (value: Record<string, unknown>): value is { seq: number } =>
-  Number.isSafeInteger(value.seq) && (value.seq as number) > 0;
+const MAX_SEQ = 2_147_483_647;
+
+/** A seq the `integer` column can hold. */
+function parseSeqPosition({ seq }: Record<string, unknown>): { seq: number } | undefined {
+  return typeof seq === 'number' && Number.isInteger(seq) && seq > 0 && seq <= MAX_SEQ ? { seq } : undefined;
+}
 
 @Injectable()
 export class ChatService {
@@ -115,7 +119,7 @@ export class ChatService {
 
   async getHistory(userId: string, conversationId: string, limit: number, before?: string): Promise<HistoryPage> {
     const scope = `history:${conversationId}`;
-    const beforeSeq = before ? decodeCursor(before, { scope, field: 'before' }, isSeqPosition).seq : undefined;
+    const beforeSeq = before ? decodeCursor(before, { scope, field: 'before' }, parseSeqPosition).seq : undefined;
     await this.assertOwnConversation(userId, conversationId);
 
     const newestFirst = await this.messages.findPageBefore(userId, conversationId, limit + 1, beforeSeq);

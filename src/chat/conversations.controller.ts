@@ -1,5 +1,6 @@
 import { Body, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
+import { NoQueryDto } from '../common/validation/no-query.dto';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
 import { toConversationDto } from './chat.mapper';
 import { ConversationsService } from './conversations.service';
@@ -24,14 +25,18 @@ export class ConversationsController {
   @Get(':conversation_id')
   @ApiOperation({ summary: 'One conversation' })
   @ApiProblemResponses(404)
-  async get(@Param() params: ConversationParamsDto): Promise<ConversationDto> {
+  async get(@Param() params: ConversationParamsDto, @Query() _query: NoQueryDto): Promise<ConversationDto> {
     return toConversationDto(await this.conversations.get(params.user_id, params.conversation_id));
   }
 
   @Patch(':conversation_id')
   @ApiOperation({ summary: 'Rename a conversation' })
   @ApiProblemResponses(404, 415)
-  async rename(@Param() params: ConversationParamsDto, @Body() body: RenameConversationDto): Promise<ConversationDto> {
+  async rename(
+    @Param() params: ConversationParamsDto,
+    @Query() _query: NoQueryDto,
+    @Body() body: RenameConversationDto,
+  ): Promise<ConversationDto> {
     return toConversationDto(await this.conversations.rename(params.user_id, params.conversation_id, body.title));
   }
 
@@ -40,7 +45,7 @@ export class ConversationsController {
   @ApiOperation({ summary: 'Delete a conversation and all its messages' })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiProblemResponses(404, 409)
-  async delete(@Param() params: ConversationParamsDto): Promise<void> {
+  async delete(@Param() params: ConversationParamsDto, @Query() _query: NoQueryDto): Promise<void> {
     await this.conversations.delete(params.user_id, params.conversation_id);
   }
 }

@@ -13,21 +13,26 @@ export interface ConversationPage {
 
 const CURSOR_SCOPE = 'conversations';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The exact form the repository writes (microseconds, UTC), so the database cast cannot fail. */
+const EXACT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-const isConversationPosition = (value: Record<string, unknown>): value is { updatedAt: string; id: string } =>
-  typeof value.updatedAt === 'string' &&
-  !Number.isNaN(Date.parse(value.updatedAt)) &&
-  typeof value.id === 'string' &&
-  UUID.test(value.id);
+function parsePosition(fields: Record<string, unknown>): ConversationPosition | undefined {
+  const { updatedAt, id } = fields;
+  if (typeof updatedAt !== 'string' || !EXACT_TIMESTAMP.test(updatedAt) || typeof id !== 'string' || !UUID.test(id)) {
+    return undefined;
+  }
+  // Round-trips only for real dates (2020-02-30 does not).
+  const milliseconds = `${updatedAt.slice(0, 23)}Z`;
+  const date = new Date(milliseconds);
+  return !Number.isNaN(date.getTime()) && date.toISOString() === milliseconds ? { updatedAt, id } : undefined;
+}
 
 @Injectable()
 export class ConversationsService {
   constructor(private readonly conversations: ConversationRepository) {}
 
   async list(userId: string, limit: number, cursor?: string): Promise<ConversationPage> {
-    const after: ConversationPosition | undefined = cursor
-      ? decodeCursor(cursor, { scope: CURSOR_SCOPE, field: 'cursor' }, isConversationPosition)
-      : undefined;
+    const after = cursor ? decodeCursor(cursor, { scope: CURSOR_SCOPE, field: 'cursor' }, parsePosition) : undefined;
     const rows = await this.conversations.findPageForUser(userId, limit + 1, after);
     const hasMore = rows.length > limit;
     const page = rows.slice(0, limit);

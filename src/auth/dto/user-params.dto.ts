@@ -1,4 +1,5 @@
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsStorableText } from '../../common/validation/storable-text';
 import { MAX_SUBJECT_LENGTH } from '../auth-failure';
 
 /** The `user_id` path parameter of every `/api/{user_id}/...` route. */
@@ -7,5 +8,6 @@ export class UserParamsDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(MAX_SUBJECT_LENGTH)
+  @IsStorableText()
   user_id: string;
 }

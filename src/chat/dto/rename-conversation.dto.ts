@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
+import { HasVisibleText, IsStorableText } from '../../common/validation/storable-text';
 
 export const TITLE_MAX_LENGTH = 200;
 
@@ -7,7 +8,8 @@ export class RenameConversationDto {
   /** The new title, 1..200 characters after trimming. */
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
-  @IsNotEmpty()
+  @HasVisibleText()
+  @IsStorableText()
   @MaxLength(TITLE_MAX_LENGTH)
   title: string;
 }

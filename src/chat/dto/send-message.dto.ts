@@ -1,4 +1,5 @@
-import { IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { HasVisibleText, IsStorableText } from '../../common/validation/storable-text';
 
 export const MESSAGE_MAX_LENGTH = 8000;
 
@@ -6,7 +7,8 @@ export class SendMessageDto {
   /** The user's message: 1..8000 characters, not blank. */
   @IsString()
   @MaxLength(MESSAGE_MAX_LENGTH)
-  @Matches(/\S/, { message: 'message must not be empty or blank' })
+  @HasVisibleText()
+  @IsStorableText()
   message: string;
 
   /** Continue this conversation; omit it to start a new one. */

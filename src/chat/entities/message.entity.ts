@@ -3,6 +3,7 @@ import {
   Column,
   CreateDateColumn,
   Entity,
+  Index,
   JoinColumn,
   ManyToOne,
   PrimaryGeneratedColumn,
@@ -41,6 +42,7 @@ export interface TranscriptMessage {
 /** Constraint names are spelled out so the entity and the migrations agree on them. */
 @Entity({ name: 'messages' })
 @Unique('UQ_messages_conversation_id_seq', ['conversationId', 'seq'])
+@Index('IDX_messages_pending', ['conversationId'], { where: `status = 'pending'` })
 @Check('CHK_messages_role', `role IN ('user', 'assistant')`)
 @Check('CHK_messages_status', `status IN ('pending', 'completed', 'failed')`)
 @Check('CHK_messages_seq_positive', 'seq > 0')

@@ -84,7 +84,11 @@ export class ConversationRepository {
       .addOrderBy('c.id', 'DESC')
       .limit(limit);
     if (after) {
-      query.andWhere('(c.updated_at, c.id) < (CAST(:updatedAt AS timestamptz), CAST(:id AS uuid))', after);
+      // Named fields, never the object itself: only these two values become query parameters.
+      query.andWhere('(c.updated_at, c.id) < (CAST(:updatedAt AS timestamptz), CAST(:id AS uuid))', {
+        updatedAt: after.updatedAt,
+        id: after.id,
+      });
     }
     const { entities, raw } = await query.getRawAndEntities<{ position_updated_at: string }>();
     return entities.map((conversation, index) => ({

@@ -1,17 +1,23 @@
 import { AppError } from '../errors/app-error';
 
+export type CursorPosition = Record<string, string | number>;
+
 /**
  * Opaque keyset cursors: base64url JSON that clients pass back unchanged. The `scope` binds a
  * cursor to the listing it came from, so one from another conversation is rejected, not misread.
  */
-export function encodeCursor(scope: string, position: Record<string, string | number>): string {
+export function encodeCursor(scope: string, position: CursorPosition): string {
   return Buffer.from(JSON.stringify({ scope, ...position })).toString('base64url');
 }
 
-export function decodeCursor<T extends Record<string, string | number>>(
+/**
+ * Decodes a cursor into exactly the fields `parse` accepts. `parse` returns a new object built from
+ * the fields it checked (or undefined), so nothing a client adds to a cursor reaches a query.
+ */
+export function decodeCursor<T extends object>(
   cursor: string,
   { scope, field }: { scope: string; field: string },
-  isPosition: (value: Record<string, unknown>) => value is T & Record<string, unknown>,
+  parse: (fields: Record<string, unknown>) => T | undefined,
 ): T {
   let decoded: unknown;
   try {
@@ -19,9 +25,10 @@ export function decodeCursor<T extends Record<string, string | number>>(
   } catch {
     throw invalidCursor(field);
   }
-  if (typeof decoded !== 'object' || decoded === null) throw invalidCursor(field);
-  const { scope: cursorScope, ...position } = decoded as Record<string, unknown>;
-  if (cursorScope !== scope || !isPosition(position)) throw invalidCursor(field);
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) throw invalidCursor(field);
+  const { scope: cursorScope, ...fields } = decoded as Record<string, unknown>;
+  const position = cursorScope === scope ? parse(fields) : undefined;
+  if (!position || Object.keys(fields).length !== Object.keys(position).length) throw invalidCursor(field);
   return position;
 }
 

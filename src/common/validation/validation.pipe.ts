@@ -1,22 +1,58 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidationError, ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { AppError } from '../errors/app-error';
+
+/** Deeper than any of our DTOs, far shallower than what overflows class-transformer's recursion. */
+const MAX_INPUT_DEPTH = 32;
+/**
+ * Keys class-transformer skips (they name Object.prototype members), so the whitelist never sees
+ * them: they are refused here instead of silently dropped.
+ */
+const PROTOTYPE_KEYS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
 
 /**
  * Strict validation for every body, query and param DTO: undeclared fields are errors (not silently
  * dropped), and each bad field is reported by its path.
  */
-export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    validationError: { target: false, value: false },
-    exceptionFactory: (validationErrors) => {
-      const errors = flattenValidationErrors(validationErrors);
-      const summary = errors.map((error) => error.field).join(', ');
-      return new AppError('validation_failed', `Invalid request: check ${summary}.`, { errors });
-    },
-  });
+export class StrictValidationPipe extends ValidationPipe {
+  constructor() {
+    super({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      validationError: { target: false, value: false },
+      exceptionFactory: (validationErrors) => {
+        const errors = flattenValidationErrors(validationErrors);
+        const summary = errors.map((error) => error.field).join(', ');
+        return new AppError('validation_failed', `Invalid request: check ${summary}.`, { errors });
+      },
+    });
+  }
+
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query') assertPlainInput(value);
+    return super.transform(value, metadata);
+  }
+}
+
+/** Walks the input without recursion, so hostile nesting cannot exhaust the stack. */
+function assertPlainInput(input: unknown): void {
+  const pending: { value: unknown; path: string; depth: number }[] = [{ value: input, path: '', depth: 0 }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value, path, depth } = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_INPUT_DEPTH) {
+      throw invalid(path || 'body', `nests deeper than ${MAX_INPUT_DEPTH} levels`);
+    }
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (PROTOTYPE_KEYS.has(key)) throw invalid(childPath, `property ${key} should not exist`);
+      pending.push({ value: child, path: childPath, depth: depth + 1 });
+    }
+  }
+}
+
+function invalid(field: string, message: string): AppError {
+  return new AppError('validation_failed', `Invalid request: check ${field}.`, { errors: [{ field, message }] });
 }
 
 export function flattenValidationErrors(
