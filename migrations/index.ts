@@ -2,6 +2,7 @@ import { InitialSchema1795700442727 } from './1795700442727-InitialSchema';
 import { MessageTranscript1795702000000 } from './1795702000000-MessageTranscript';
 import { Tasks1795703000000 } from './1795703000000-Tasks';
 import { IdempotencyKeys1795704000000 } from './1795704000000-IdempotencyKeys';
+import { PendingMessagesIndex1795705000000 } from './1795705000000-PendingMessagesIndex';
 
 /**
  * Every migration, oldest first. Listed by hand rather than globbed so the same list loads under
@@ -12,4 +13,5 @@ export const ALL_MIGRATIONS = [
   MessageTranscript1795702000000,
   Tasks1795703000000,
   IdempotencyKeys1795704000000,
+  PendingMessagesIndex1795705000000,
 ];
