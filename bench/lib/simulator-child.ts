@@ -1,0 +1,84 @@
+/**
+ * The Anthropic simulator as the bench runs it: the test simulator (echo replies, SIM_DELAY_MS) in a
+ * process of its own, plus what the bench needs and `scripts/anthropic-simulator.ts` lacks:
+ * - it counts requests and the bytes and messages sent to the model, and answers `stats` over IPC;
+ * - it drops the simulator's per-request recording, which would grow without bound in a soak;
+ * - with SIM_TOOL=add_task it answers a message asking to "add a task" with a call to the tool of that
+ *   name the service offers (the built-in tasks server), then "Done." once the tool result comes back.
+ */
+import { AnthropicSimulator, type RecordedRequest, type SimReply } from '../../test/support/anthropic-simulator';
+import { type SimulatorStats, TOOL_TRIGGER } from './simulator-protocol';
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+const emptyStats = (): SimulatorStats => ({
+  requests: 0,
+  bytes: 0,
+  maxBytes: 0,
+  messages: 0,
+  toolUses: 0,
+  lastTools: [],
+});
+
+interface Block {
+  type?: unknown;
+  text?: unknown;
+}
+
+function lastUserBlocks(body: { messages?: { role?: unknown; content?: unknown }[] }): Block[] {
+  const content = body.messages?.findLast((message) => message?.role === 'user')?.content;
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  return Array.isArray(content) ? (content as Block[]) : [];
+}
+
+async function main(): Promise<void> {
+  const toolName = process.env.SIM_TOOL || undefined;
+  const sim = await AnthropicSimulator.start({
+    port: intFromEnv('SIM_PORT', 0),
+    delayMs: intFromEnv('SIM_DELAY_MS', 0),
+  });
+  let stats = emptyStats();
+
+  sim.respondWith((request: RecordedRequest): SimReply | undefined => {
+    sim.requests.length = 0;
+    const body = request.body as { messages?: { role?: unknown; content?: unknown }[]; tools?: { name?: string }[] };
+    const length = Number(request.headers['content-length']);
+    const bytes = Number.isFinite(length) ? length : Buffer.byteLength(JSON.stringify(body));
+    stats.requests += 1;
+    stats.bytes += bytes;
+    stats.maxBytes = Math.max(stats.maxBytes, bytes);
+    stats.messages += body.messages?.length ?? 0;
+    const tools = (body.tools ?? []).map((tool) => String(tool.name));
+    stats.lastTools = tools;
+    if (!toolName) return undefined;
+    const offered = tools.find((name) => name === toolName || name.endsWith(`__${toolName}`));
+    const blocks = lastUserBlocks(body);
+    const asks = blocks.some((block) => block.type === 'text' && String(block.text).includes(TOOL_TRIGGER));
+    if (!offered || !asks || blocks.some((block) => block.type === 'tool_result')) return undefined;
+    stats.toolUses += 1;
+    return { kind: 'tool_use', calls: [{ name: offered, input: { title: 'buy milk' } }] };
+  });
+
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type === 'stats') process.send?.({ type: 'stats', stats });
+    if (message?.type === 'reset') {
+      stats = emptyStats();
+      process.send?.({ type: 'reset' });
+    }
+  });
+  const stop = (): void => void sim.close().finally(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  process.once('disconnect', stop);
+  process.send?.({ type: 'ready', url: sim.url });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

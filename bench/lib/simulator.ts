@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { type Child, childFailure, startChild } from './children';
+import type { SimulatorStats } from './simulator-protocol';
+import { withTimeout } from './util';
+
+const START_TIMEOUT_MS = 15_000;
+const IPC_TIMEOUT_MS = 5_000;
+
+export interface Simulator {
+  url: string;
+  child: Child;
+  stats(): Promise<SimulatorStats>;
+  reset(): Promise<void>;
+}
+
+export interface SimulatorOptions {
+  delayMs: number;
+  /** Answer "add a task …" messages with a call to this tool when the service offers it. */
+  tool?: string;
+  cwd: string;
+}
+
+/** The Anthropic simulator in a child process (see simulator-child.ts), on a port it picks. */
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const child = startChild({
+    name: 'simulator',
+    script: join(__dirname, 'simulator-child.js'),
+    cwd: options.cwd,
+    env: { SIM_PORT: '0', SIM_DELAY_MS: String(options.delayMs), ...(options.tool && { SIM_TOOL: options.tool }) },
+    ipc: true,
+  });
+  const ask = <T>(request: string, pick: (message: Record<string, unknown>) => T | undefined): Promise<T> =>
+    withTimeout(
+      new Promise<T>((resolve) => {
+        const listener = (message: Record<string, unknown>): void => {
+          const value = message?.type === request ? pick(message) : undefined;
+          if (value === undefined) return;
+          child.process.off('message', listener);
+          resolve(value);
+        };
+        child.process.on('message', listener);
+        if (request !== 'ready') child.process.send({ type: request });
+      }),
+      request === 'ready' ? START_TIMEOUT_MS : IPC_TIMEOUT_MS,
+      `simulator ${request}`,
+    );
+  const url = await ask('ready', (message) => message.url as string).catch((error: Error) => {
+    throw childFailure(child, `did not start: ${error.message}`);
+  });
+  return {
+    url,
+    child,
+    stats: () => ask('stats', (message) => message.stats as SimulatorStats),
+    reset: () => ask('reset', () => true).then(() => undefined),
+  };
+}
