@@ -118,4 +118,33 @@ describe(`One turn at a time per conversation (${onPostgres ? 'two replicas on P
     );
     expect(count).toBe(0);
   });
+
+  it('stores nothing of a turn whose lease another turn took over while it ran, and says so', async () => {
+    const userId = newUserId();
+    const [replica] = replicas;
+    replica.sim.enqueue({ kind: 'stall', ms: 300, then: { kind: 'text', text: 'too late' } });
+    const pending = replica.send({ message: 'slow turn' }, userId);
+    let conversationId: string | undefined;
+    while (!conversationId) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const rows: { id: string }[] = await replica.t.dataSource.query(
+        'SELECT id FROM conversations WHERE user_id = $1',
+        [userId],
+      );
+      conversationId = rows[0]?.id;
+    }
+    await replica.t.dataSource.query(`UPDATE conversations SET lease_owner = 'another-turn' WHERE id = $1`, [
+      conversationId,
+    ]);
+
+    const response = await pending;
+
+    expect(response.statusCode).toBe(500);
+    expect(response.json().code).toBe('turn_interrupted');
+    const rows: { role: string; status: string }[] = await replica.t.dataSource.query(
+      'SELECT role, status FROM messages WHERE conversation_id = $1 ORDER BY seq',
+      [conversationId],
+    );
+    expect(rows).toEqual([{ role: 'user', status: 'failed' }]);
+  });
 });

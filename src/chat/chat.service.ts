@@ -91,22 +91,29 @@ export class ChatService {
 
     let lease: TurnLease | undefined;
     try {
-      lease = command.conversationId
-        ? await this.leases.acquire(user.userId, command.conversationId)
-        : await this.leases.startConversation(user.userId, titleFromMessage(command.message));
-      const conversationId = lease.conversationId;
-      const userMessage = await this.timeDatabase('append_user_message', () =>
-        this.messages.appendUserMessage(user.userId, conversationId, command.message),
-      );
-      if (!userMessage) throw conversationNotFound(lease.conversationId);
+      let userMessage: { id: string; seq: number } | null;
+      if (command.conversationId) {
+        lease = await this.leases.acquire(user.userId, command.conversationId);
+        const conversationId = lease.conversationId;
+        userMessage = await this.timeDatabase('append_user_message', () =>
+          this.messages.appendUserMessage(user.userId, conversationId, command.message),
+        );
+        if (!userMessage) throw conversationNotFound(conversationId);
+      } else {
+        const title = titleFromMessage(command.message);
+        ({ lease, userMessage } = await this.timeDatabase('start_conversation', () =>
+          this.leases.startConversation(user.userId, title, command.message),
+        ));
+      }
       const heldLease = lease;
+      const storedMessage = userMessage;
       return {
         kind: 'started',
         conversationId: lease.conversationId,
-        userMessageId: userMessage.id,
+        userMessageId: storedMessage.id,
         run: (onEvent) =>
           this.runningTurns.track((signal) =>
-            this.runTurn(user, command, { lease: heldLease, userMessage, signal, onEvent }),
+            this.runTurn(user, command, { lease: heldLease, userMessage: storedMessage, signal, onEvent }),
           ),
       };
     } catch (error) {
@@ -150,9 +157,13 @@ export class ChatService {
     const { conversationId } = turn.lease;
     const stopTimer = this.metrics.turnDuration.startTimer();
     try {
-      const rows = await this.timeDatabase('load_context', () =>
-        this.messages.findContextRows(user.userId, conversationId, turn.userMessage.seq, CONTEXT_ROW_LIMIT),
-      );
+      // The first message of a conversation has no earlier turns to read.
+      const rows =
+        turn.userMessage.seq > 1
+          ? await this.timeDatabase('load_context', () =>
+              this.messages.findContextRows(user.userId, conversationId, turn.userMessage.seq, CONTEXT_ROW_LIMIT),
+            )
+          : [];
       const result = await this.agent.runTurn({
         userId: user.userId,
         token: user.token,
@@ -162,15 +173,24 @@ export class ChatService {
         onEvent: turn.onEvent,
       });
       const answer = await this.timeDatabase('complete_turn', () =>
-        this.messages.completeTurn(user.userId, conversationId, turn.userMessage.id, {
-          content: result.text,
-          toolCalls: result.toolCalls,
-          model: result.model,
-          stopReason: result.stopReason,
-          usage: result.usage,
-          transcript: result.transcript,
-        }),
+        this.messages.completeTurn(
+          user.userId,
+          conversationId,
+          { userMessageId: turn.userMessage.id, leaseOwner: turn.lease.owner },
+          {
+            content: result.text,
+            toolCalls: result.toolCalls,
+            model: result.model,
+            stopReason: result.stopReason,
+            usage: result.usage,
+            transcript: result.transcript,
+          },
+        ),
       );
+      if (!answer) {
+        throw new AppError('turn_interrupted', 'The turn lost its hold on the conversation and was not stored.');
+      }
+      turn.lease.released();
       const response = toChatTurnDto({
         conversationId,
         userMessageId: turn.userMessage.id,
@@ -183,20 +203,24 @@ export class ChatService {
     } catch (error) {
       const failure = toTurnFailure(error);
       stopTimer({ outcome: failure.code });
-      await Promise.all([
-        this.messages.markFailed(user.userId, turn.userMessage.id, failure.code),
-        command.idempotencyKey && this.idempotency.release(user.userId, command.idempotencyKey),
-      ]).catch((cleanupError: unknown) => this.logger.error({ err: cleanupError }, 'could not record a failed turn'));
+      await this.recordFailure(user.userId, turn.userMessage.id, failure.code, command.idempotencyKey);
+      await turn.lease
+        .release()
+        .catch((releaseError: unknown) => this.logger.warn({ err: releaseError }, 'lease release failed; it expires'));
       throw new AppError(failure.code, failure.detail, {
         cause: error,
         retryAfterSeconds: failure.retryAfterSeconds,
         extensions: { conversation_id: conversationId, user_message_id: turn.userMessage.id },
       });
-    } finally {
-      await turn.lease
-        .release()
-        .catch((releaseError: unknown) => this.logger.warn({ err: releaseError }, 'lease release failed; it expires'));
     }
+  }
+
+  /** Best effort: the database may be what failed. The message then stays pending until the next turn. */
+  private async recordFailure(userId: string, messageId: string, code: string, idempotencyKey?: string): Promise<void> {
+    await Promise.all([
+      this.messages.markFailed(userId, messageId, code),
+      idempotencyKey && this.idempotency.release(userId, idempotencyKey),
+    ]).catch((cleanupError: unknown) => this.logger.error({ err: cleanupError }, 'could not record a failed turn'));
   }
 
   private async timeDatabase<T>(operation: string, work: () => Promise<T>): Promise<T> {

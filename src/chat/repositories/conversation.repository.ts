@@ -15,7 +15,7 @@ export interface ConversationRow {
 
 export type DeleteOutcome = 'deleted' | 'not_found' | 'busy';
 
-export type LeaseAttempt = 'acquired' | 'busy' | 'not_found';
+export type LeaseAttempt = { state: 'acquired'; interrupted: number } | { state: 'busy' | 'not_found' };
 
 // PostgreSQL keeps microseconds; a JS Date does not, so the cursor carries the exact text form.
 const EXACT_UPDATED_AT = `to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -29,29 +29,52 @@ export class ConversationRepository {
     this.repository = dataSource.getRepository(ConversationEntity);
   }
 
-  /** A new conversation, created with its first turn's lease already held. */
-  async createWithLease(userId: string, title: string, owner: string, ttlMs: number): Promise<string> {
-    const rows: { id: string }[] = await this.repository.query(
-      `INSERT INTO conversations (user_id, title, lease_owner, lease_expires_at)
-       VALUES ($1, $2, $3, now() + make_interval(secs => $4 / 1000.0)) RETURNING id`,
-      [userId, title, owner, ttlMs],
+  /**
+   * A new conversation with its first message (pending, seq 1) and its first turn's lease already
+   * held, in one statement: one round trip where a turn's latency is mostly round trips.
+   */
+  async createWithFirstMessage(
+    userId: string,
+    title: string,
+    content: string,
+    lease: { owner: string; ttlMs: number },
+  ): Promise<{ conversationId: string; messageId: string; seq: number }> {
+    const rows: { conversation_id: string; id: string; seq: number }[] = await this.repository.query(
+      `WITH c AS (
+         INSERT INTO conversations (user_id, title, message_count, lease_owner, lease_expires_at)
+         VALUES ($1, $2, 1, $4, now() + make_interval(secs => $5 / 1000.0)) RETURNING id
+       )
+       INSERT INTO messages (conversation_id, user_id, seq, role, content, status)
+       SELECT c.id, $1, 1, 'user', $3, 'pending' FROM c
+       RETURNING conversation_id, id, seq`,
+      [userId, title, content, lease.owner, lease.ttlMs],
     );
-    return rows[0].id;
+    const [row] = rows;
+    return { conversationId: row.conversation_id, messageId: row.id, seq: row.seq };
   }
 
   /**
-   * Takes the turn lease when it is free or expired, atomically: one UPDATE, so across replicas only
-   * one turn of a conversation runs at a time, with no transaction held across the model call.
+   * Takes the turn lease when it is free or expired, atomically (one UPDATE, so across replicas only
+   * one turn of a conversation runs at a time, with no transaction held across the model call). In
+   * the same statement, a message left pending by a turn whose replica died is marked interrupted,
+   * so history keeps alternating.
    */
   async tryAcquireLease(userId: string, id: string, owner: string, ttlMs: number): Promise<LeaseAttempt> {
-    const [rows] = (await this.repository.query(
-      `UPDATE conversations SET lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4 / 1000.0)
-       WHERE id = $1 AND user_id = $2 AND (lease_expires_at IS NULL OR lease_expires_at < now())
-       RETURNING id`,
+    const [row]: { acquired: number; interrupted: number }[] = await this.repository.query(
+      `WITH lease AS (
+         UPDATE conversations SET lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4 / 1000.0)
+         WHERE id = $1 AND user_id = $2 AND (lease_expires_at IS NULL OR lease_expires_at < now())
+         RETURNING id
+       ), interrupted AS (
+         UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
+         WHERE conversation_id IN (SELECT id FROM lease) AND status = 'pending'
+         RETURNING id
+       )
+       SELECT (SELECT count(*) FROM lease)::int AS acquired, (SELECT count(*) FROM interrupted)::int AS interrupted`,
       [id, userId, owner, ttlMs],
-    )) as [unknown[], number];
-    if (rows.length > 0) return 'acquired';
-    return (await this.findForUser(userId, id)) ? 'busy' : 'not_found';
+    );
+    if (row.acquired > 0) return { state: 'acquired', interrupted: row.interrupted };
+    return { state: (await this.findForUser(userId, id)) ? 'busy' : 'not_found' };
   }
 
   /** False when the lease is no longer this owner's (it expired and another turn took it). */

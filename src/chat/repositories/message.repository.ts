@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import {
   MessageEntity,
-  type MessageRole,
-  type MessageStatus,
   type StoredToolCall,
   type StoredUsage,
   type TranscriptMessage,
@@ -26,25 +24,35 @@ export interface AssistantMessageInput {
 /** A stored message in the form the context window needs. */
 export type ContextRow = Pick<MessageEntity, 'seq' | 'role' | 'content' | 'transcript'>;
 
-interface NewMessage {
-  role: MessageRole;
-  content: string;
-  status: MessageStatus;
-  assistant?: AssistantMessageInput;
-}
-
 /**
- * Allocates the next `seq` and inserts in one statement: the conversation row's counter is bumped
- * under its row lock, so seqs have no gaps or duplicates, and the owner is part of the condition.
+ * Seqs are allocated by bumping the conversation's counter in the same statement as the insert, under
+ * the row lock, so they have no gaps or duplicates; the owner is part of every condition.
  */
-const INSERT_WITH_NEXT_SEQ = `
+const APPEND_USER_MESSAGE = `
   WITH c AS (
     UPDATE conversations SET message_count = message_count + 1, updated_at = now()
     WHERE id = $1 AND user_id = $2
     RETURNING message_count
   )
+  INSERT INTO messages (conversation_id, user_id, seq, role, content, status)
+  SELECT $1, $2, c.message_count, 'user', $3, 'pending' FROM c
+  RETURNING id, seq`;
+
+/**
+ * The answer, the user message's completion and the lease's release together, only while the lease is
+ * still this turn's: sibling CTEs all run, so `answered` is conditioned on `c` having matched.
+ */
+const COMPLETE_TURN = `
+  WITH c AS (
+    UPDATE conversations
+    SET message_count = message_count + 1, updated_at = now(), lease_owner = NULL, lease_expires_at = NULL
+    WHERE id = $1 AND user_id = $2 AND lease_owner = $3
+    RETURNING message_count
+  ), answered AS (
+    UPDATE messages SET status = 'completed' WHERE id = $4 AND user_id = $2 AND EXISTS (SELECT 1 FROM c)
+  )
   INSERT INTO messages (conversation_id, user_id, seq, role, content, status, tool_calls, model, stop_reason, usage, transcript)
-  SELECT $1, $2, c.message_count, $3, $4, $5, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb FROM c
+  SELECT $1, $2, c.message_count, 'assistant', $5, 'completed', $6::jsonb, $7, $8, $9::jsonb, $10::jsonb FROM c
   RETURNING id, seq`;
 
 @Injectable()
@@ -83,70 +91,41 @@ export class MessageRepository {
   }
 
   /** Stored as `pending` before the model is called; null when the conversation is not the user's. */
-  appendUserMessage(userId: string, conversationId: string, content: string): Promise<StoredMessageRef | null> {
-    return insertWithNextSeq(this.dataSource.manager, userId, conversationId, {
-      role: 'user',
+  async appendUserMessage(userId: string, conversationId: string, content: string): Promise<StoredMessageRef | null> {
+    const rows: StoredMessageRef[] = await this.dataSource.query(APPEND_USER_MESSAGE, [
+      conversationId,
+      userId,
       content,
-      status: 'pending',
-    });
-  }
-
-  /** The answer and the user message's completion land together, or not at all. */
-  completeTurn(
-    userId: string,
-    conversationId: string,
-    userMessageId: string,
-    answer: AssistantMessageInput,
-  ): Promise<StoredMessageRef> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.update(MessageEntity, { id: userMessageId, userId }, { status: 'completed' });
-      const stored = await insertWithNextSeq(manager, userId, conversationId, {
-        role: 'assistant',
-        content: answer.content,
-        status: 'completed',
-        assistant: answer,
-      });
-      if (!stored) throw new Error(`Conversation ${conversationId} vanished during its turn`);
-      return stored;
-    });
+    ]);
+    return rows[0] ?? null;
   }
 
   /**
-   * Called by the turn that now holds the lease: a message still pending belongs to a turn whose
-   * replica died, so it is marked failed and history keeps alternating.
+   * One statement, so all of it or none, in one round trip. Null when the lease is no longer this
+   * turn's (it expired and another turn took the conversation): then nothing is written.
    */
-  async interruptPending(conversationId: string): Promise<number> {
-    const [, affected] = (await this.dataSource.query(
-      `UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
-       WHERE conversation_id = $1 AND status = 'pending'`,
-      [conversationId],
-    )) as [unknown[], number];
-    return affected;
+  async completeTurn(
+    userId: string,
+    conversationId: string,
+    turn: { userMessageId: string; leaseOwner: string },
+    answer: AssistantMessageInput,
+  ): Promise<StoredMessageRef | null> {
+    const rows: StoredMessageRef[] = await this.dataSource.query(COMPLETE_TURN, [
+      conversationId,
+      userId,
+      turn.leaseOwner,
+      turn.userMessageId,
+      answer.content,
+      JSON.stringify(answer.toolCalls),
+      answer.model,
+      answer.stopReason,
+      JSON.stringify(answer.usage),
+      JSON.stringify(answer.transcript),
+    ]);
+    return rows[0] ?? null;
   }
 
   async markFailed(userId: string, messageId: string, errorCode: string): Promise<void> {
     await this.repository.update({ id: messageId, userId }, { status: 'failed', errorCode });
   }
-}
-
-async function insertWithNextSeq(
-  manager: EntityManager,
-  userId: string,
-  conversationId: string,
-  message: NewMessage,
-): Promise<StoredMessageRef | null> {
-  const { assistant } = message;
-  const rows: StoredMessageRef[] = await manager.query(INSERT_WITH_NEXT_SEQ, [
-    conversationId,
-    userId,
-    message.role,
-    message.content,
-    message.status,
-    JSON.stringify(assistant?.toolCalls ?? []),
-    assistant?.model ?? null,
-    assistant?.stopReason ?? null,
-    assistant ? JSON.stringify(assistant.usage) : null,
-    assistant ? JSON.stringify(assistant.transcript) : null,
-  ]);
-  return rows[0] ?? null;
 }

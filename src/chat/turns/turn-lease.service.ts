@@ -5,7 +5,6 @@ import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app-config';
 import { conversationNotFound } from '../chat-errors';
 import { ConversationRepository } from '../repositories/conversation.repository';
-import { MessageRepository } from '../repositories/message.repository';
 
 const FIRST_POLL_MS = 20;
 const MAX_POLL_MS = 250;
@@ -16,7 +15,7 @@ export class TurnLease {
 
   constructor(
     readonly conversationId: string,
-    private readonly owner: string,
+    readonly owner: string,
     private readonly conversations: ConversationRepository,
     private readonly ttlMs: number,
     logger: Logger,
@@ -32,6 +31,11 @@ export class TurnLease {
       Math.floor(ttlMs / 3),
     );
     this.heartbeat.unref();
+  }
+
+  /** The turn was stored, which released the lease in the same statement: only stop renewing. */
+  released(): void {
+    clearInterval(this.heartbeat);
   }
 
   async release(): Promise<void> {
@@ -51,14 +55,24 @@ export class TurnLeaseService {
 
   constructor(
     private readonly conversations: ConversationRepository,
-    private readonly messages: MessageRepository,
     private readonly config: AppConfig,
   ) {}
 
-  async startConversation(userId: string, title: string): Promise<TurnLease> {
+  /** A new conversation, its first message stored pending, and its lease held. */
+  async startConversation(
+    userId: string,
+    title: string,
+    firstMessage: string,
+  ): Promise<{ lease: TurnLease; userMessage: { id: string; seq: number } }> {
     const owner = randomUUID();
-    const conversationId = await this.conversations.createWithLease(userId, title, owner, this.config.chat.leaseTtlMs);
-    return this.hold(conversationId, owner);
+    const created = await this.conversations.createWithFirstMessage(userId, title, firstMessage, {
+      owner,
+      ttlMs: this.config.chat.leaseTtlMs,
+    });
+    return {
+      lease: this.hold(created.conversationId, owner),
+      userMessage: { id: created.messageId, seq: created.seq },
+    };
   }
 
   async acquire(userId: string, conversationId: string): Promise<TurnLease> {
@@ -71,10 +85,11 @@ export class TurnLeaseService {
         owner,
         this.config.chat.leaseTtlMs,
       );
-      if (attempt === 'not_found') throw conversationNotFound(conversationId);
-      if (attempt === 'acquired') {
-        const interrupted = await this.messages.interruptPending(conversationId);
-        if (interrupted > 0) this.logger.warn(`marked ${interrupted} message(s) of a dead turn as turn_interrupted`);
+      if (attempt.state === 'not_found') throw conversationNotFound(conversationId);
+      if (attempt.state === 'acquired') {
+        if (attempt.interrupted > 0) {
+          this.logger.warn(`marked ${attempt.interrupted} message(s) of a dead turn as turn_interrupted`);
+        }
         return this.hold(conversationId, owner);
       }
       const remainingMs = deadline - Date.now();
