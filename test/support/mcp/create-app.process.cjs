@@ -2,20 +2,7 @@
 // prints how that went as JSON, on the last line. Its own process, because a creation that fails leaves open
 // what it had opened already (the embedded database): Nest runs no shutdown hook then; the exit closes it.
 'use strict';
-const { transformFileSync } = require('@swc/core');
-
-require.extensions['.ts'] = (module, filename) => {
-  const { code } = transformFileSync(filename, {
-    swcrc: false,
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: 'es2022',
-    },
-    module: { type: 'commonjs' },
-  });
-  module._compile(code, filename);
-};
+require('../register-ts.cjs');
 
 const { createTestApp } = require('../test-app.ts');
 

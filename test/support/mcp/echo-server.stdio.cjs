@@ -1,17 +1,7 @@
-// The echo server as a stdio process for the registry tests. Node 20 cannot run TypeScript, so .ts files
-// are compiled as they are required, with @swc/core (the compiler Jest uses here).
+// The echo server as a stdio process for the registry tests (Node 20 cannot run TypeScript: see register-ts.cjs).
 'use strict';
-const { transformFileSync } = require('@swc/core');
+require('../register-ts.cjs');
 const { StdioServerTransport } = require('@modelcontextprotocol/sdk/server/stdio.js');
-
-require.extensions['.ts'] = (module, filename) => {
-  const { code } = transformFileSync(filename, {
-    swcrc: false,
-    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-    module: { type: 'commonjs' },
-  });
-  module._compile(code, filename);
-};
 
 const { createEchoServer } = require('./echo-server.ts');
 
