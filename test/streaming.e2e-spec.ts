@@ -50,6 +50,7 @@ describe('Streaming a chat turn (Accept: text/event-stream)', () => {
       conversation_id: completed.conversation_id,
       user_message_id: completed.user_message_id,
     });
+    expect(h.sim.requests[0].body.stream).toBe(true);
   });
 
   it('sends tool.started and tool.finished around each tool call', async () => {

@@ -8,14 +8,15 @@ import { toModelError } from './llm-errors';
 
 const STREAM_RETRY_BASE_MS = 500;
 const STREAM_RETRY_CAP_MS = 8000;
+/** Above this, the SDK expects a generation to exceed 10 minutes and refuses a non-streaming call. */
+const MAX_NON_STREAMING_TOKENS = 21_000;
 /** Errors an SSE `error` event carries that a new attempt can get past. */
 const TRANSIENT_STREAM_ERRORS = new Set(['overloaded_error', 'api_error', 'rate_limit_error']);
 
 /**
- * Claude through the official SDK. Every call streams, so text reaches clients as it is written and
- * long generations are not cut by idle timeouts. The SDK retries HTTP 408/409/429/5xx (honouring
- * retry-after); an overload that arrives inside the stream before any text is retried here, so the
- * client never sees it.
+ * Claude through the official SDK. A call streams when someone watches the text (SSE clients), else it
+ * is a plain request. The SDK retries HTTP 408/409/429/5xx (honouring retry-after); an overload that
+ * arrives inside a stream before any text is retried here, so the client never sees it.
  */
 @Injectable()
 export class AnthropicLlmClient extends LlmClient {
@@ -41,16 +42,19 @@ export class AnthropicLlmClient extends LlmClient {
     if (!client) {
       throw new AppError('model_not_configured', 'No model is configured on this service (ANTHROPIC_API_KEY).');
     }
+    const params = { ...request, model: this.model, max_tokens: this.maxTokens };
     for (let attempt = 0; ; attempt++) {
       let emitted = false;
       try {
-        const stream = client.messages.stream(
-          { ...request, model: this.model, max_tokens: this.maxTokens },
-          { signal: options.signal },
-        );
+        // Streaming costs CPU (an SSE parser per call): only a client watching the text needs it.
+        const onTextDelta = options.onTextDelta;
+        if (!onTextDelta && this.maxTokens <= MAX_NON_STREAMING_TOKENS) {
+          return await client.messages.create(params, { signal: options.signal });
+        }
+        const stream = client.messages.stream(params, { signal: options.signal });
         stream.on('text', (text) => {
           emitted = true;
-          options.onTextDelta?.(text);
+          onTextDelta?.(text);
         });
         return await stream.finalMessage();
       } catch (error) {
