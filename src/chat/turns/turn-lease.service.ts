@@ -17,7 +17,7 @@ export class TurnLease {
     readonly conversationId: string,
     readonly owner: string,
     private readonly conversations: ConversationRepository,
-    private readonly ttlMs: number,
+    ttlMs: number,
     logger: Logger,
   ) {
     // Renewing at a third of the TTL leaves two chances before a live turn could lose its lease.

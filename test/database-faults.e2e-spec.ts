@@ -1,0 +1,63 @@
+import { Client } from 'pg';
+import { startChatHarness, type ChatHarness } from './support/chat-harness';
+import { newUserId } from './support/test-app';
+
+// Killing server backends needs a PostgreSQL server; the embedded database runs inside the process.
+const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
+
+describeOnPostgres('A chat turn when the database connections are killed mid-turn (pg_terminate_backend)', () => {
+  let h: ChatHarness;
+  let admin: Client;
+
+  beforeAll(async () => {
+    h = await startChatHarness({ env: { CHAT_LEASE_TTL_MS: '2000', CHAT_BUSY_WAIT_MS: '6000' } });
+    admin = new Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin.end();
+    await h.close();
+  });
+
+  const killServiceConnections = () =>
+    admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = 'chat-service' AND pid <> pg_backend_pid()`,
+    );
+
+  it('answers 200 or a clear 5xx problem, never leaves a half-written turn, and the next turn works', async () => {
+    const userId = newUserId();
+    h.sim.enqueue({ kind: 'text', text: 'first' });
+    const first = (await h.send({ message: 'before the outage' }, userId)).json();
+    h.sim.enqueue({ kind: 'stall', ms: 300, then: { kind: 'text', text: 'during' } });
+
+    const during = h.send({ message: 'during the outage', conversation_id: first.conversation_id }, userId);
+    while (h.sim.requests.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    await killServiceConnections();
+    const response = await during;
+
+    if (response.statusCode !== 200) {
+      expect(response.statusCode).toBeGreaterThanOrEqual(500);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(JSON.stringify(response.json())).not.toMatch(/terminating connection|administrator command|SQL/i);
+    }
+    const rows: { role: string; status: string }[] = await h.t.dataSource.query(
+      'SELECT role, status FROM messages WHERE conversation_id = $1 ORDER BY seq',
+      [first.conversation_id],
+    );
+    const answered = response.statusCode === 200;
+    expect(rows.slice(2)).toEqual(
+      answered
+        ? [
+            { role: 'user', status: 'completed' },
+            { role: 'assistant', status: 'completed' },
+          ]
+        : [{ role: 'user', status: expect.stringMatching(/^(failed|pending)$/) }],
+    );
+
+    h.sim.enqueue({ kind: 'text', text: 'after' });
+    const after = await h.send({ message: 'after the outage', conversation_id: first.conversation_id }, userId);
+    expect(after.statusCode).toBe(200);
+    expect(after.json().response).toBe('after');
+  });
+});
