@@ -322,12 +322,18 @@ describe('Fuzzing every route with bad input (fast-check)', () => {
         payload,
       });
 
-    it('does not answer 500 to a chat message containing U+0000', async () => {
-      const response = await post(newUserId(), '{"message":"a\\u0000b"}');
-      expect(response.statusCode).toBeLessThan(500);
+    it('refuses a chat message containing U+0000 with 400 naming message, storing nothing', async () => {
+      const userId = newUserId();
+      const response = await post(userId, '{"message":"a\\u0000b"}');
+      expectClientProblem(response);
+      expect(response.json()).toMatchObject({ code: 'validation_failed', errors: [{ field: 'message' }] });
+      const [{ count }] = await h.t.dataSource.query('SELECT count(*)::int AS count FROM messages WHERE user_id = $1', [
+        userId,
+      ]);
+      expect(count).toBe(0);
     });
 
-    it('does not answer 500 to a conversation title containing U+0000', async () => {
+    it('refuses a conversation title containing U+0000 with 400 naming title', async () => {
       const userId = newUserId();
       const { id } = await insertConversation(h.t.dataSource, { userId });
       const response = await h.t.app.inject({
@@ -336,18 +342,26 @@ describe('Fuzzing every route with bad input (fast-check)', () => {
         headers: { ...as(userId), 'content-type': 'application/json' },
         payload: '{"title":"a\\u0000b"}',
       });
-      expect(response.statusCode).toBeLessThan(500);
+      expectClientProblem(response);
+      expect(response.json()).toMatchObject({ code: 'validation_failed', errors: [{ field: 'title' }] });
     });
 
-    it('does not answer 500 to a token whose sub contains U+0000', async () => {
+    it('refuses a token whose sub contains U+0000 with 401', async () => {
       const userId = 'a\u0000b';
       const response = await h.t.app.inject({ method: 'GET', url: '/api/a%00b/conversations', headers: as(userId) });
-      expect(response.statusCode).toBeLessThan(500);
+      expectClientProblem(response);
+      expect(response.statusCode).toBe(401);
     });
 
-    it('does not fail the turn with 500 for a chat message holding a lone surrogate escape', async () => {
-      const response = await post(newUserId(), '{"message":"a\\ud800b"}');
-      expect(response.statusCode).toBeLessThan(500);
+    it('refuses a chat message holding a lone surrogate escape with 400, before anything is stored', async () => {
+      const userId = newUserId();
+      const response = await post(userId, '{"message":"a\\ud800b"}');
+      expectClientProblem(response);
+      expect(response.json()).toMatchObject({ code: 'validation_failed', errors: [{ field: 'message' }] });
+      const [{ count }] = await h.t.dataSource.query('SELECT count(*)::int AS count FROM messages WHERE user_id = $1', [
+        userId,
+      ]);
+      expect(count).toBe(0);
     });
 
     it('answers 400, not 500, to a 4 KB body of deeply nested arrays', async () => {

@@ -105,7 +105,7 @@ export class TurnLeaseService {
 }
 
 /** Turns take seconds, so a short Retry-After fits better than the lease's (renewed) expiry. */
-export function conversationBusy(): AppError {
+function conversationBusy(): AppError {
   return new AppError('conversation_busy', 'Another message of this conversation is being answered; retry shortly.', {
     retryAfterSeconds: 2,
   });
