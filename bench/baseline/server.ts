@@ -5,13 +5,14 @@
  * - Auth: `Authorization: Bearer` HS256 JWT verified with jsonwebtoken (the secret as a KeyObject),
  *   algorithm pinned, `exp` required, 5 s clock tolerance; 401 with `WWW-Authenticate: Bearer`;
  *   `sub` ≠ `{user_id}` → 403.
- * - `GET /api/:user_id/tools`: a constant list (S0's framework floor).
- * - `GET /api/:user_id/conversations?limit=`: the service's listing query (S0's stand-in route).
+ * - `GET /api/:user_id/tools`: the service's own answer for that route, given at start
+ *   (BASELINE_TOOLS_BODY), so both sides of S0 serialize and send the same bytes.
  * - `POST /api/:user_id/chat`: the body validated by a JSON schema (unknown fields refused); commit 1
  *   stores the user message (pending) — with a new conversation, or under the conversation row's
  *   counter for an existing one — then the history is read, the simulator called with `fetch`, and
  *   commit 2 stores the reply and completes the user message. Each commit is one statement.
- * Environment: BASELINE_PORT, DATABASE_URL, DB_POOL_SIZE, JWT_SECRET, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL.
+ * Environment: BASELINE_PORT, BASELINE_TOOLS_BODY, DATABASE_URL, DB_POOL_SIZE, JWT_SECRET, ANTHROPIC_API_KEY,
+ * ANTHROPIC_BASE_URL.
  */
 import { createSecretKey } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
@@ -79,17 +80,7 @@ const COMPLETE_TURN = `
 
 const MARK_FAILED = `UPDATE messages SET status = 'failed', error_code = $3 WHERE id = $1 AND user_id = $2`;
 
-const LIST_CONVERSATIONS = `
-  SELECT id, title, message_count, created_at, updated_at,
-         to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
-  FROM conversations WHERE user_id = $1
-  ORDER BY updated_at DESC, id DESC LIMIT $2`;
-
-const TOOLS = ['add_task', 'list_tasks', 'complete_task', 'delete_task', 'update_task'].map((name) => ({
-  name,
-  server: 'tasks',
-  description: `The ${name.replace('_', ' ')} tool of the user's to-do list.`,
-}));
+const TOOLS_BODY: unknown = JSON.parse(required('BASELINE_TOOLS_BODY'));
 
 interface UserParams {
   user_id: string;
@@ -180,42 +171,7 @@ void app.register(
   async (api) => {
     api.addHook('onRequest', authenticate);
 
-    api.get('/:user_id/tools', async () => ({ data: TOOLS, servers: [{ name: 'tasks', status: 'connected' }] }));
-
-    api.get<{ Params: UserParams; Querystring: { limit: number } }>(
-      '/:user_id/conversations',
-      {
-        schema: {
-          querystring: {
-            type: 'object',
-            additionalProperties: false,
-            properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 20 } },
-          },
-        },
-      },
-      async (request) => {
-        const { limit } = request.query;
-        const { rows } = await pool.query(LIST_CONVERSATIONS, [request.params.user_id, limit + 1]);
-        const page = rows.slice(0, limit);
-        const last = page[page.length - 1];
-        return {
-          data: page.map((row) => ({
-            id: row.id,
-            title: row.title,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            message_count: row.message_count,
-          })),
-          has_more: rows.length > limit,
-          next_cursor:
-            rows.length > limit
-              ? Buffer.from(JSON.stringify({ scope: 'conversations', updatedAt: last.position, id: last.id })).toString(
-                  'base64url',
-                )
-              : null,
-        };
-      },
-    );
+    api.get('/:user_id/tools', async () => TOOLS_BODY);
 
     api.post<{ Params: UserParams; Body: ChatBody }>(
       '/:user_id/chat',

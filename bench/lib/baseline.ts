@@ -19,6 +19,8 @@ export interface BaselineOptions {
   simUrl: string;
   secret: string;
   poolSize: number;
+  /** The service's `GET /api/{user_id}/tools` body, which the baseline answers verbatim. */
+  toolsBody: string;
 }
 
 /** The bare Fastify + pg floor (baseline/server.ts) on the service's database and simulator. */
@@ -32,6 +34,7 @@ export async function startBaseline(options: BaselineOptions): Promise<Baseline>
     env: {
       NODE_ENV: 'production',
       BASELINE_PORT: String(port),
+      BASELINE_TOOLS_BODY: options.toolsBody,
       DATABASE_URL: options.sqlUrl,
       DB_POOL_SIZE: String(options.poolSize),
       JWT_SECRET: options.secret,

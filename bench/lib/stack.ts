@@ -7,6 +7,8 @@ import type { Measured } from './memory';
 import type { ScenarioReport } from './report';
 import { type Service, startService } from './service';
 import { type Simulator, startSimulator } from './simulator';
+import { benchUsers } from './tokens';
+import { httpGet } from './util';
 
 export interface BenchOptions {
   root: string;
@@ -92,6 +94,7 @@ export async function startStack(db: DbKind, options: BenchOptions, secret: stri
         secret,
         // The embedded server accepts the service's pool + 4 connections: the baseline stays within.
         poolSize: db === 'embedded' ? Math.min(4, poolSize) : poolSize,
+        toolsBody: await fetchToolsBody(service.url, secret),
       })
     : undefined;
   let pool: Pool | undefined;
@@ -112,4 +115,12 @@ export interface Scenario {
   /** Rough seconds of load, for the run's time bound. */
   plannedSeconds(options: BenchOptions): number;
   run(context: ScenarioContext, report: ScenarioReport): Promise<void>;
+}
+
+/** The service's tools answer, for the baseline to serve the same bytes in S0. */
+async function fetchToolsBody(serviceUrl: string, secret: string): Promise<string> {
+  const [user] = benchUsers(secret, 'tools-probe', 1);
+  const answer = await httpGet(`${serviceUrl}/api/${user.userId}/tools`, { authorization: user.authorization });
+  if (answer?.status !== 200) throw new Error(`GET /api/{user_id}/tools answered ${answer?.status ?? 'nothing'}`);
+  return answer.body;
 }

@@ -2,17 +2,16 @@ import { assertClean, type LoadResult } from '../lib/load';
 import type { Scenario } from '../lib/stack';
 import { targetOf } from '../lib/stack';
 import { benchUsers } from '../lib/tokens';
-import { httpGet, ratio } from '../lib/util';
+import { ratio } from '../lib/util';
 import { getRequest, LOAD_HEADERS, loadCells, safeRatio } from './common';
 
 const CONNECTIONS = [1, 16];
-const TOOLS_PATH = '/tools';
-const STAND_IN_PATH = '/conversations?limit=1';
+const PATH = '/tools';
 
 /**
  * S0 framework floor: a trivial authenticated route, in the service and in bare Fastify with the same
- * JWT check. The ratio of their throughputs is what the framework (Nest, guards, pipes, filters,
- * interceptors) costs per request.
+ * JWT check, answering the same body. The ratio of their throughputs is what the framework (Nest,
+ * guards, pipes, filters, hooks) costs per request.
  */
 export const s0FrameworkFloor: Scenario = {
   id: 'S0',
@@ -21,28 +20,17 @@ export const s0FrameworkFloor: Scenario = {
   async run(context, report) {
     const stack = await context.startStack({ tag: 's0', delayMs: 0, baseline: true });
     const [user] = benchUsers(stack.secret, 's0', 1);
-    const tools = await httpGet(`${stack.service.url}/api/${user.userId}${TOOLS_PATH}`, {
-      authorization: user.authorization,
-    });
-    const path = tools?.status === 200 ? TOOLS_PATH : STAND_IN_PATH;
-    if (path === STAND_IN_PATH) {
-      report.notes.push(
-        `GET /api/{user_id}/tools answered ${tools?.status ?? 'nothing'}: the route does not exist yet. Stand-in: ` +
-          `GET /api/{user_id}/conversations?limit=1 on both sides — it runs one indexed query, so this ratio is ` +
-          `framework + TypeORM cost against bare Fastify + pg, NOT the framework floor.`,
-      );
-    }
     report.headers = ['target', 'route', 'clients', ...LOAD_HEADERS, 'req/s vs bare'];
     const results: Record<string, LoadResult> = {};
     for (const connections of CONNECTIONS) {
       for (const target of ['baseline', 'service'] as const) {
         const { url, measured } = targetOf(stack, target);
-        context.log(`S0 ${target} ${path} × ${connections}`);
+        context.log(`S0 ${target} ${PATH} × ${connections}`);
         const linesBefore = stack.service.child.lineCount();
         const result = await context.measure({
           baseUrl: url,
           connections,
-          request: getRequest(user, path),
+          request: getRequest(user, PATH),
           monitor: measured,
         });
         assertClean(`S0 ${target} × ${connections}`, result, targetOf(stack, target).child);
@@ -56,7 +44,7 @@ export const s0FrameworkFloor: Scenario = {
         const vsBare = target === 'service' ? safeRatio(result.rps, results[`baseline:${connections}`]?.rps) : 1;
         report.rows.push([
           target === 'baseline' ? 'bare Fastify' : 'service',
-          path,
+          PATH,
           String(connections),
           ...loadCells(result),
           ratio(vsBare),
@@ -65,11 +53,11 @@ export const s0FrameworkFloor: Scenario = {
     }
     const top = CONNECTIONS[CONNECTIONS.length - 1];
     report.verdicts.push({
-      name: `S0 service req/s ÷ bare Fastify at ${top} clients${path === STAND_IN_PATH ? ' (stand-in route)' : ''}`,
+      name: `S0 service req/s ÷ bare Fastify at ${top} clients`,
       value: safeRatio(results[`service:${top}`].rps, results[`baseline:${top}`].rps),
       bound: 0.8,
       kind: 'min',
     });
-    report.data = { path, results };
+    report.data = { path: PATH, results };
   },
 };

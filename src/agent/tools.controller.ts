@@ -1,7 +1,8 @@
-import { Get, Param, Query } from '@nestjs/common';
+import { Get, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { UserScopedController } from '../auth/user-scoped-controller.decorator';
-import { UserParamsDto } from '../auth/dto/user-params.dto';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/current-user.decorator';
 import { NoQueryDto } from '../common/validation/no-query.dto';
 import { McpServerStatusDto, ToolsDto } from './dto/tools.dto';
 import type { McpServerStatus } from './mcp/mcp-client-registry';
@@ -13,8 +14,8 @@ export class ToolsController {
 
   @Get()
   @ApiOperation({ summary: 'The tools the user’s agent can call, and the state of each MCP server' })
-  async list(@Param() params: UserParamsDto, @Query() _query: NoQueryDto): Promise<ToolsDto> {
-    const { tools, servers } = await this.overview.forUser(params.user_id);
+  async list(@CurrentUser() user: AuthUser, @Query() _query: NoQueryDto): Promise<ToolsDto> {
+    const { tools, servers } = await this.overview.forUser(user.userId);
     return {
       tools: tools.map(({ name, server, description }) => ({ name, server, description })),
       servers: servers.map(toServerStatusDto),

@@ -52,7 +52,11 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   const { httpRequestDuration, errors } = app.get(Metrics);
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     // Only error responses are read back, to count them by their stable code.
-    if (typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith(PROBLEM_CONTENT_TYPE)) {
+    if (
+      reply.statusCode >= 400 &&
+      typeof payload === 'string' &&
+      String(reply.getHeader('content-type')).startsWith(PROBLEM_CONTENT_TYPE)
+    ) {
       errors.inc({ code: (JSON.parse(payload) as { code: string }).code });
     }
     done(null, payload);

@@ -13,7 +13,6 @@ import { HistoryQueryDto } from './dto/history-query.dto';
 import { ChatTurnDto } from './dto/chat-turn.dto';
 import { HistoryPageDto } from './dto/message.dto';
 import { SendMessageDto } from './dto/send-message.dto';
-import { UserParamsDto } from '../auth/dto/user-params.dto';
 import { ChatRateLimitGuard } from './rate-limit/chat-rate-limit.guard';
 import { EVENT_STREAM, streamTurn, wantsEventStream } from './sse/stream-turn';
 import { UserScopedController } from '../auth/user-scoped-controller.decorator';
@@ -50,7 +49,6 @@ export class ChatController {
   })
   @ApiProblemResponses(404, 409, 413, 415, 422, 429, 502, 503, 504)
   async send(
-    @Param() _params: UserParamsDto,
     @Query() _query: NoQueryDto,
     @Body() body: SendMessageDto,
     @CurrentUser() user: AuthUser,

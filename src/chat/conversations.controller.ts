@@ -8,7 +8,8 @@ import { ConversationParamsDto } from './dto/conversation-params.dto';
 import { ConversationDto, ConversationPageDto } from './dto/conversation.dto';
 import { ListConversationsQueryDto } from './dto/list-conversations-query.dto';
 import { RenameConversationDto } from './dto/rename-conversation.dto';
-import { UserParamsDto } from '../auth/dto/user-params.dto';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/current-user.decorator';
 import { UserScopedController } from '../auth/user-scoped-controller.decorator';
 
 @UserScopedController('conversations', 'conversations')
@@ -17,8 +18,8 @@ export class ConversationsController {
 
   @Get()
   @ApiOperation({ summary: 'The user’s conversations, most recently active first' })
-  async list(@Param() params: UserParamsDto, @Query() query: ListConversationsQueryDto): Promise<ConversationPageDto> {
-    const page = await this.conversations.list(params.user_id, query.limit, query.cursor);
+  async list(@CurrentUser() user: AuthUser, @Query() query: ListConversationsQueryDto): Promise<ConversationPageDto> {
+    const page = await this.conversations.list(user.userId, query.limit, query.cursor);
     return { data: page.conversations.map(toConversationDto), has_more: page.hasMore, next_cursor: page.nextCursor };
   }
 

@@ -1,4 +1,5 @@
-import { ValidationError, ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
+import { ValidationError, ValidationPipe, type ArgumentMetadata, type Type } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 import { AppError } from '../errors/app-error';
 
 /** Deeper than any of our DTOs, far shallower than what overflows class-transformer's recursion. */
@@ -28,10 +29,33 @@ export class StrictValidationPipe extends ValidationPipe {
     });
   }
 
-  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  /** DTO classes that declare no field at all (NoQueryDto), found once per class. */
+  private readonly declaresNothing = new WeakMap<Type, boolean>();
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query') assertPlainInput(value);
+    // The common case of a route without query parameters: an empty input against a DTO with no
+    // fields cannot fail, so the class-transformer and class-validator passes are skipped.
+    if (metadata.metatype && this.toValidate(metadata) && isEmptyObject(value) && this.isFieldless(metadata.metatype)) {
+      return new metadata.metatype();
+    }
     return super.transform(value, metadata);
   }
+
+  private isFieldless(metatype: Type): boolean {
+    let fieldless = this.declaresNothing.get(metatype);
+    if (fieldless === undefined) {
+      fieldless = getMetadataStorage().getTargetValidationMetadatas(metatype, '', false, false).length === 0;
+      this.declaresNothing.set(metatype, fieldless);
+    }
+    return fieldless;
+  }
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  for (const _key in value) return false;
+  return true;
 }
 
 /** Walks the input without recursion, so hostile nesting cannot exhaust the stack. */
