@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
+import { PreparedStatement } from '../../database/prepared-statement';
 import { ConversationEntity } from '../entities/conversation.entity';
 
 /** Keyset position in the "most recently active first" listing; the timestamp keeps microseconds. */
@@ -20,12 +21,39 @@ export type LeaseAttempt = { state: 'acquired'; interrupted: number } | { state:
 // PostgreSQL keeps microseconds; a JS Date does not, so the cursor carries the exact text form.
 const EXACT_UPDATED_AT = `to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+/** A new conversation, its first message (pending, seq 1) and its first turn's lease. */
+const CREATE_WITH_FIRST_MESSAGE = new PreparedStatement<{ conversation_id: string; id: string; seq: number }>(
+  'chat_create_with_first_message',
+  `WITH c AS (
+     INSERT INTO conversations (user_id, title, message_count, lease_owner, lease_expires_at)
+     VALUES ($1, $2, 1, $4, now() + make_interval(secs => $5 / 1000.0)) RETURNING id
+   )
+   INSERT INTO messages (conversation_id, user_id, seq, role, content, status)
+   SELECT c.id, $1, 1, 'user', $3, 'pending' FROM c
+   RETURNING conversation_id, id, seq`,
+);
+
+/** The lease when free or expired, and the dead turn's pending message marked interrupted. */
+const TRY_ACQUIRE_LEASE = new PreparedStatement<{ acquired: number; interrupted: number }>(
+  'chat_try_acquire_lease',
+  `WITH lease AS (
+     UPDATE conversations SET lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4 / 1000.0)
+     WHERE id = $1 AND user_id = $2 AND (lease_expires_at IS NULL OR lease_expires_at < now())
+     RETURNING id
+   ), interrupted AS (
+     UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
+     WHERE conversation_id IN (SELECT id FROM lease) AND status = 'pending'
+     RETURNING id
+   )
+   SELECT (SELECT count(*) FROM lease)::int AS acquired, (SELECT count(*) FROM interrupted)::int AS interrupted`,
+);
+
 /** Every query names the owner: a conversation of another user is indistinguishable from none. */
 @Injectable()
 export class ConversationRepository {
   private readonly repository: Repository<ConversationEntity>;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.repository = dataSource.getRepository(ConversationEntity);
   }
 
@@ -39,17 +67,13 @@ export class ConversationRepository {
     content: string,
     lease: { owner: string; ttlMs: number },
   ): Promise<{ conversationId: string; messageId: string; seq: number }> {
-    const rows: { conversation_id: string; id: string; seq: number }[] = await this.repository.query(
-      `WITH c AS (
-         INSERT INTO conversations (user_id, title, message_count, lease_owner, lease_expires_at)
-         VALUES ($1, $2, 1, $4, now() + make_interval(secs => $5 / 1000.0)) RETURNING id
-       )
-       INSERT INTO messages (conversation_id, user_id, seq, role, content, status)
-       SELECT c.id, $1, 1, 'user', $3, 'pending' FROM c
-       RETURNING conversation_id, id, seq`,
-      [userId, title, content, lease.owner, lease.ttlMs],
-    );
-    const [row] = rows;
+    const [row] = await CREATE_WITH_FIRST_MESSAGE.rows(this.dataSource, [
+      userId,
+      title,
+      content,
+      lease.owner,
+      lease.ttlMs,
+    ]);
     return { conversationId: row.conversation_id, messageId: row.id, seq: row.seq };
   }
 
@@ -60,19 +84,7 @@ export class ConversationRepository {
    * so history keeps alternating.
    */
   async tryAcquireLease(userId: string, id: string, owner: string, ttlMs: number): Promise<LeaseAttempt> {
-    const [row]: { acquired: number; interrupted: number }[] = await this.repository.query(
-      `WITH lease AS (
-         UPDATE conversations SET lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4 / 1000.0)
-         WHERE id = $1 AND user_id = $2 AND (lease_expires_at IS NULL OR lease_expires_at < now())
-         RETURNING id
-       ), interrupted AS (
-         UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
-         WHERE conversation_id IN (SELECT id FROM lease) AND status = 'pending'
-         RETURNING id
-       )
-       SELECT (SELECT count(*) FROM lease)::int AS acquired, (SELECT count(*) FROM interrupted)::int AS interrupted`,
-      [id, userId, owner, ttlMs],
-    );
+    const [row] = await TRY_ACQUIRE_LEASE.rows(this.dataSource, [id, userId, owner, ttlMs]);
     if (row.acquired > 0) return { state: 'acquired', interrupted: row.interrupted };
     return { state: (await this.findForUser(userId, id)) ? 'busy' : 'not_found' };
   }

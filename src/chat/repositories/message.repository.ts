@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
+import { PreparedStatement } from '../../database/prepared-statement';
 import {
   MessageEntity,
   type StoredToolCall,
@@ -28,7 +29,9 @@ export type ContextRow = Pick<MessageEntity, 'seq' | 'role' | 'content' | 'trans
  * Seqs are allocated by bumping the conversation's counter in the same statement as the insert, under
  * the row lock, so they have no gaps or duplicates; the owner is part of every condition.
  */
-const APPEND_USER_MESSAGE = `
+const APPEND_USER_MESSAGE = new PreparedStatement<StoredMessageRef>(
+  'chat_append_user_message',
+  `
   WITH c AS (
     UPDATE conversations SET message_count = message_count + 1, updated_at = now()
     WHERE id = $1 AND user_id = $2
@@ -36,13 +39,16 @@ const APPEND_USER_MESSAGE = `
   )
   INSERT INTO messages (conversation_id, user_id, seq, role, content, status)
   SELECT $1, $2, c.message_count, 'user', $3, 'pending' FROM c
-  RETURNING id, seq`;
+  RETURNING id, seq`,
+);
 
 /**
  * The answer, the user message's completion and the lease's release together, only while the lease is
  * still this turn's: sibling CTEs all run, so `answered` is conditioned on `c` having matched.
  */
-const COMPLETE_TURN = `
+const COMPLETE_TURN = new PreparedStatement<StoredMessageRef>(
+  'chat_complete_turn',
+  `
   WITH c AS (
     UPDATE conversations
     SET message_count = message_count + 1, updated_at = now(), lease_owner = NULL, lease_expires_at = NULL
@@ -53,7 +59,8 @@ const COMPLETE_TURN = `
   )
   INSERT INTO messages (conversation_id, user_id, seq, role, content, status, tool_calls, model, stop_reason, usage, transcript)
   SELECT $1, $2, c.message_count, 'assistant', $5, 'completed', $6::jsonb, $7, $8, $9::jsonb, $10::jsonb FROM c
-  RETURNING id, seq`;
+  RETURNING id, seq`,
+);
 
 @Injectable()
 export class MessageRepository {
@@ -92,11 +99,7 @@ export class MessageRepository {
 
   /** Stored as `pending` before the model is called; null when the conversation is not the user's. */
   async appendUserMessage(userId: string, conversationId: string, content: string): Promise<StoredMessageRef | null> {
-    const rows: StoredMessageRef[] = await this.dataSource.query(APPEND_USER_MESSAGE, [
-      conversationId,
-      userId,
-      content,
-    ]);
+    const rows = await APPEND_USER_MESSAGE.rows(this.dataSource, [conversationId, userId, content]);
     return rows[0] ?? null;
   }
 
@@ -110,7 +113,7 @@ export class MessageRepository {
     turn: { userMessageId: string; leaseOwner: string },
     answer: AssistantMessageInput,
   ): Promise<StoredMessageRef | null> {
-    const rows: StoredMessageRef[] = await this.dataSource.query(COMPLETE_TURN, [
+    const rows = await COMPLETE_TURN.rows(this.dataSource, [
       conversationId,
       userId,
       turn.leaseOwner,
