@@ -44,6 +44,22 @@ describe('Idempotency-Key on POST /api/{user_id}/chat', () => {
     expect(h.sim.requests).toHaveLength(1);
   });
 
+  it("answers 404 for another user's conversation and leaves the key free, storing nothing", async () => {
+    const owner = newUserId();
+    const caller = newUserId();
+    const { conversation_id } = (await h.send({ message: 'mine' }, owner)).json();
+    const key = randomUUID();
+
+    const foreign = await h.send({ message: 'hijack', conversation_id }, caller, { 'idempotency-key': key });
+    const own = await h.send({ message: 'hijack' }, caller, { 'idempotency-key': key });
+
+    expect(foreign.statusCode).toBe(404);
+    expect(own.statusCode).toBe(200);
+    expect(own.json().conversation_id).not.toBe(conversation_id);
+    expect(await turnsOf(owner)).toBe(1);
+    expect(await turnsOf(caller)).toBe(1);
+  });
+
   it('answers 422 when the key is reused with another body, storing nothing new', async () => {
     const userId = newUserId();
     const key = randomUUID();

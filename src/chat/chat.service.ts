@@ -75,8 +75,10 @@ export class ChatService {
    */
   async startTurn(user: AuthUser, command: SendMessageCommand): Promise<StartedTurn | ReplayedTurn> {
     this.runningTurns.assertAccepting();
-    if (command.conversationId) await this.assertOwnConversation(user.userId, command.conversationId);
     if (!this.agent.configured) {
+      // Ownership first, so a foreign conversation is a 404 whatever the model's state. With a model,
+      // the lease statement checks it (WHERE user_id), with no round trip of its own.
+      if (command.conversationId) await this.assertOwnConversation(user.userId, command.conversationId);
       throw new AppError('model_not_configured', 'No model is configured on this service; nothing was stored.', {
         retryAfterSeconds: 60,
       });
@@ -91,17 +93,13 @@ export class ChatService {
 
     let lease: TurnLease | undefined;
     try {
-      let userMessage: { id: string; seq: number } | null;
-      if (command.conversationId) {
-        lease = await this.leases.acquire(user.userId, command.conversationId);
-        const conversationId = lease.conversationId;
-        userMessage = await this.timeDatabase('append_user_message', () =>
-          this.messages.appendUserMessage(user.userId, conversationId, command.message),
-        );
-        if (!userMessage) throw conversationNotFound(conversationId);
+      let userMessage: { id: string; seq: number };
+      const { conversationId } = command;
+      if (conversationId) {
+        ({ lease, userMessage } = await this.leases.acquire(user.userId, conversationId, command.message));
       } else {
         const title = titleFromMessage(command.message);
-        ({ lease, userMessage } = await this.timeDatabase('start_conversation', () =>
+        ({ lease, userMessage } = await this.metrics.timeDatabase('start_conversation', () =>
           this.leases.startConversation(user.userId, title, command.message),
         ));
       }
@@ -160,7 +158,7 @@ export class ChatService {
       // The first message of a conversation has no earlier turns to read.
       const rows =
         turn.userMessage.seq > 1
-          ? await this.timeDatabase('load_context', () =>
+          ? await this.metrics.timeDatabase('load_context', () =>
               this.messages.findContextRows(user.userId, conversationId, turn.userMessage.seq, CONTEXT_ROW_LIMIT),
             )
           : [];
@@ -172,7 +170,7 @@ export class ChatService {
         signal: turn.signal,
         onEvent: turn.onEvent,
       });
-      const answer = await this.timeDatabase('complete_turn', () =>
+      const answer = await this.metrics.timeDatabase('complete_turn', () =>
         this.messages.completeTurn(
           user.userId,
           conversationId,
@@ -221,15 +219,6 @@ export class ChatService {
       this.messages.markFailed(userId, messageId, code),
       idempotencyKey && this.idempotency.release(userId, idempotencyKey),
     ]).catch((cleanupError: unknown) => this.logger.error({ err: cleanupError }, 'could not record a failed turn'));
-  }
-
-  private async timeDatabase<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    const stopTimer = this.metrics.databaseDuration.startTimer({ operation });
-    try {
-      return await work();
-    } finally {
-      stopTimer();
-    }
   }
 
   private async assertOwnConversation(userId: string, conversationId: string): Promise<void> {

@@ -69,4 +69,14 @@ export class Metrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
+
+  /** Observes one database step of a turn, failed or not. */
+  async timeDatabase<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    const stopTimer = this.databaseDuration.startTimer({ operation });
+    try {
+      return await work();
+    } finally {
+      stopTimer();
+    }
+  }
 }

@@ -16,7 +16,8 @@ export interface ConversationRow {
 
 export type DeleteOutcome = 'deleted' | 'not_found' | 'busy';
 
-export type LeaseAttempt = { state: 'acquired'; interrupted: number } | { state: 'busy' | 'not_found' };
+export type LeaseAttempt =
+  { state: 'acquired'; messageId: string; seq: number; interrupted: number } | { state: 'busy' | 'not_found' };
 
 // PostgreSQL keeps microseconds; a JS Date does not, so the cursor carries the exact text form.
 const EXACT_UPDATED_AT = `to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -33,19 +34,30 @@ const CREATE_WITH_FIRST_MESSAGE = new PreparedStatement<{ conversation_id: strin
    RETURNING conversation_id, id, seq`,
 );
 
-/** The lease when free or expired, and the dead turn's pending message marked interrupted. */
-const TRY_ACQUIRE_LEASE = new PreparedStatement<{ acquired: number; interrupted: number }>(
-  'chat_try_acquire_lease',
+/**
+ * The lease when free or expired, the dead turn's pending message marked interrupted, and the new user
+ * message (pending) under the bumped counter: seqs come from the counter, under the row lock, so they
+ * have no gaps or duplicates. Sibling CTEs share one snapshot, so `interrupted` never sees the row
+ * `appended` inserts. No row: the lease is taken, or the conversation is not the user's.
+ */
+const ACQUIRE_LEASE_AND_APPEND = new PreparedStatement<{ id: string; seq: number; interrupted: number }>(
+  'chat_acquire_lease_and_append',
   `WITH lease AS (
-     UPDATE conversations SET lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4 / 1000.0)
+     UPDATE conversations
+     SET lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4 / 1000.0),
+         message_count = message_count + 1, updated_at = now()
      WHERE id = $1 AND user_id = $2 AND (lease_expires_at IS NULL OR lease_expires_at < now())
-     RETURNING id
+     RETURNING id, message_count
    ), interrupted AS (
      UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
      WHERE conversation_id IN (SELECT id FROM lease) AND status = 'pending'
      RETURNING id
+   ), appended AS (
+     INSERT INTO messages (conversation_id, user_id, seq, role, content, status)
+     SELECT lease.id, $2, lease.message_count, 'user', $5, 'pending' FROM lease
+     RETURNING id, seq
    )
-   SELECT (SELECT count(*) FROM lease)::int AS acquired, (SELECT count(*) FROM interrupted)::int AS interrupted`,
+   SELECT appended.id, appended.seq, (SELECT count(*) FROM interrupted)::int AS interrupted FROM appended`,
 );
 
 /** Every query names the owner: a conversation of another user is indistinguishable from none. */
@@ -78,14 +90,19 @@ export class ConversationRepository {
   }
 
   /**
-   * Takes the turn lease when it is free or expired, atomically (one UPDATE, so across replicas only
-   * one turn of a conversation runs at a time, with no transaction held across the model call). In
-   * the same statement, a message left pending by a turn whose replica died is marked interrupted,
-   * so history keeps alternating.
+   * Takes the turn lease when it is free or expired and stores the user's message, atomically and in
+   * one round trip (so across replicas only one turn of a conversation runs at a time, with no
+   * transaction held across the model call). A message left pending by a turn whose replica died is
+   * marked interrupted in the same statement, so history keeps alternating.
    */
-  async tryAcquireLease(userId: string, id: string, owner: string, ttlMs: number): Promise<LeaseAttempt> {
-    const [row] = await TRY_ACQUIRE_LEASE.rows(this.dataSource, [id, userId, owner, ttlMs]);
-    if (row.acquired > 0) return { state: 'acquired', interrupted: row.interrupted };
+  async acquireLeaseAndAppend(
+    userId: string,
+    id: string,
+    lease: { owner: string; ttlMs: number },
+    content: string,
+  ): Promise<LeaseAttempt> {
+    const [row] = await ACQUIRE_LEASE_AND_APPEND.rows(this.dataSource, [id, userId, lease.owner, lease.ttlMs, content]);
+    if (row) return { state: 'acquired', messageId: row.id, seq: row.seq, interrupted: row.interrupted };
     return { state: (await this.findForUser(userId, id)) ? 'busy' : 'not_found' };
   }
 

@@ -25,21 +25,12 @@ export interface AssistantMessageInput {
 /** A stored message in the form the context window needs. */
 export type ContextRow = Pick<MessageEntity, 'seq' | 'role' | 'content' | 'transcript'>;
 
-/**
- * Seqs are allocated by bumping the conversation's counter in the same statement as the insert, under
- * the row lock, so they have no gaps or duplicates; the owner is part of every condition.
- */
-const APPEND_USER_MESSAGE = new PreparedStatement<StoredMessageRef>(
-  'chat_append_user_message',
-  `
-  WITH c AS (
-    UPDATE conversations SET message_count = message_count + 1, updated_at = now()
-    WHERE id = $1 AND user_id = $2
-    RETURNING message_count
-  )
-  INSERT INTO messages (conversation_id, user_id, seq, role, content, status)
-  SELECT $1, $2, c.message_count, 'user', $3, 'pending' FROM c
-  RETURNING id, seq`,
+/** The newest completed messages before a seq (failed turns never reach the model), newest first. */
+const CONTEXT_ROWS = new PreparedStatement<ContextRow>(
+  'chat_context_rows',
+  `SELECT seq, role, content, transcript FROM messages
+   WHERE conversation_id = $1 AND user_id = $2 AND seq < $3 AND status = 'completed'
+   ORDER BY seq DESC LIMIT $4`,
 );
 
 /**
@@ -84,23 +75,8 @@ export class MessageRepository {
     return query.getMany();
   }
 
-  /** The newest completed messages before `beforeSeq` (failed turns never reach the model), newest first. */
   findContextRows(userId: string, conversationId: string, beforeSeq: number, limit: number): Promise<ContextRow[]> {
-    return this.repository
-      .createQueryBuilder('m')
-      .select(['m.seq', 'm.role', 'm.content', 'm.transcript'])
-      .where('m.conversation_id = :conversationId AND m.user_id = :userId', { conversationId, userId })
-      .andWhere('m.seq < :beforeSeq', { beforeSeq })
-      .andWhere(`m.status = 'completed'`)
-      .orderBy('m.seq', 'DESC')
-      .limit(limit)
-      .getMany();
-  }
-
-  /** Stored as `pending` before the model is called; null when the conversation is not the user's. */
-  async appendUserMessage(userId: string, conversationId: string, content: string): Promise<StoredMessageRef | null> {
-    const rows = await APPEND_USER_MESSAGE.rows(this.dataSource, [conversationId, userId, content]);
-    return rows[0] ?? null;
+    return CONTEXT_ROWS.rows(this.dataSource, [conversationId, userId, beforeSeq, limit]);
   }
 
   /**

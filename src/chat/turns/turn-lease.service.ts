@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app-config';
+import { Metrics } from '../../metrics/metrics.service';
 import { conversationNotFound } from '../chat-errors';
 import { ConversationRepository } from '../repositories/conversation.repository';
 
@@ -56,6 +57,7 @@ export class TurnLeaseService {
   constructor(
     private readonly conversations: ConversationRepository,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /** A new conversation, its first message stored pending, and its lease held. */
@@ -75,22 +77,28 @@ export class TurnLeaseService {
     };
   }
 
-  async acquire(userId: string, conversationId: string): Promise<TurnLease> {
-    const owner = randomUUID();
+  /** The conversation's lease, waiting a bounded time while another turn holds it, and the message stored pending. */
+  async acquire(
+    userId: string,
+    conversationId: string,
+    message: string,
+  ): Promise<{ lease: TurnLease; userMessage: { id: string; seq: number } }> {
+    const lease = { owner: randomUUID(), ttlMs: this.config.chat.leaseTtlMs };
     const deadline = Date.now() + this.config.chat.busyWaitMs;
     for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(MAX_POLL_MS, pollMs * 1.5)) {
-      const attempt = await this.conversations.tryAcquireLease(
-        userId,
-        conversationId,
-        owner,
-        this.config.chat.leaseTtlMs,
+      // Each attempt is timed alone: the waits between attempts are not database latency.
+      const attempt = await this.metrics.timeDatabase('acquire_lease_and_append', () =>
+        this.conversations.acquireLeaseAndAppend(userId, conversationId, lease, message),
       );
       if (attempt.state === 'not_found') throw conversationNotFound(conversationId);
       if (attempt.state === 'acquired') {
         if (attempt.interrupted > 0) {
           this.logger.warn(`marked ${attempt.interrupted} message(s) of a dead turn as turn_interrupted`);
         }
-        return this.hold(conversationId, owner);
+        return {
+          lease: this.hold(conversationId, lease.owner),
+          userMessage: { id: attempt.messageId, seq: attempt.seq },
+        };
       }
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) throw conversationBusy();
