@@ -1,7 +1,8 @@
 /**
  * The Anthropic simulator as the bench runs it: the test simulator (echo replies, SIM_DELAY_MS) in a
  * process of its own, plus what the bench needs and `scripts/anthropic-simulator.ts` lacks:
- * - it counts requests and the bytes and messages sent to the model, and answers `stats` over IPC;
+ * - it counts requests and the bytes and messages sent to the model, times each exchange, and answers
+ *   `stats` over IPC;
  * - it drops the simulator's per-request recording, which would grow without bound in a soak;
  * - with SIM_TOOL=add_task it answers a message asking to "add a task" with a call to the tool of that
  *   name the service offers (the built-in tasks server), then "Done." once the tool result comes back.
@@ -21,6 +22,7 @@ const emptyStats = (): SimulatorStats => ({
   bytes: 0,
   maxBytes: 0,
   messages: 0,
+  modelMs: 0,
   toolUses: 0,
   lastTools: [],
 });
@@ -43,6 +45,12 @@ async function main(): Promise<void> {
     delayMs: intFromEnv('SIM_DELAY_MS', 0),
   });
   let stats = emptyStats();
+  sim.server.prependListener('request', (_request, response) => {
+    const started = process.hrtime.bigint();
+    response.once('finish', () => {
+      stats.modelMs += Number(process.hrtime.bigint() - started) / 1e6;
+    });
+  });
 
   sim.respondWith((request: RecordedRequest): SimReply | undefined => {
     sim.requests.length = 0;

@@ -8,6 +8,11 @@ export interface SimulatorStats {
   maxBytes: number;
   /** Entries of `messages` sent, in total. */
   messages: number;
+  /**
+   * Time the simulator held the exchanges, in total: from a request's headers to the end of its answer
+   * (reading the body, parsing it, answering). The model's share of a turn, not the service's.
+   */
+  modelMs: number;
   toolUses: number;
   /** Names of the tools offered in the last request. */
   lastTools: string[];

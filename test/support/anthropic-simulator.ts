@@ -112,7 +112,8 @@ export class AnthropicSimulator {
   private responder: SimResponder | undefined;
 
   private constructor(
-    private readonly server: Server,
+    /** Exposed so the bench can time each exchange from its headers to the end of the answer. */
+    readonly server: Server,
     readonly url: string,
     private readonly delayMs: number,
   ) {
