@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
 import { estimateTokens } from '../src/chat/context-window';
 import type { RecordedRequest, SimStopReason } from './support/anthropic-simulator';
 import { startChatHarness, type ChatHarness } from './support/chat-harness';
@@ -82,6 +83,25 @@ describe('POST /api/{user_id}/chat', () => {
     expect(JSON.stringify(sent[1].content)).toContain('Noted: you like tea.');
     expect(JSON.stringify(sent[2].content)).toContain('What do I like?');
     expect((await history(userId, first.conversation_id)).messages).toHaveLength(4);
+  });
+
+  it('keeps answering after the database connection under it is replaced (PGlite: one session for all)', async () => {
+    const userId = newUserId();
+    const first = await h.send({ message: 'before the reconnect' }, userId);
+    expect(first.statusCode).toBe(200);
+    // Drop the pooled connection that ran the turn's statements: the next turn runs on a new one.
+    const pool = (h.t.dataSource.driver as unknown as { master: Pool }).master;
+    const connection = await pool.connect();
+    connection.release(true);
+
+    const again = await h.send(
+      { message: 'after the reconnect', conversation_id: first.json().conversation_id },
+      userId,
+    );
+    const fresh = await h.send({ message: 'a new conversation' }, userId);
+
+    expect([again.statusCode, fresh.statusCode]).toEqual([200, 200]);
+    expect((await history(userId, first.json().conversation_id)).messages).toHaveLength(4);
   });
 
   it('runs a tool round trip: tool_use → MCP call → tool_result → answer, stored with its tool call', async () => {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PreparedStatements } from '../database/prepared-statement';
 import { ChatController } from './chat.controller';
 import { ChatService } from './chat.service';
 import { ConversationsController } from './conversations.controller';
@@ -19,6 +20,7 @@ import { MessageRepository } from './repositories/message.repository';
     ConversationsService,
     ConversationRepository,
     MessageRepository,
+    PreparedStatements,
     TurnLeaseService,
     RunningTurns,
     IdempotencyService,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
-import { PreparedStatement } from '../../database/prepared-statement';
+import { PreparedStatement, PreparedStatements } from '../../database/prepared-statement';
 import { ConversationEntity } from '../entities/conversation.entity';
 
 /** Keyset position in the "most recently active first" listing; the timestamp keeps microseconds. */
@@ -65,7 +65,10 @@ const ACQUIRE_LEASE_AND_APPEND = new PreparedStatement<{ id: string; seq: number
 export class ConversationRepository {
   private readonly repository: Repository<ConversationEntity>;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    dataSource: DataSource,
+    private readonly statements: PreparedStatements,
+  ) {
     this.repository = dataSource.getRepository(ConversationEntity);
   }
 
@@ -79,7 +82,7 @@ export class ConversationRepository {
     content: string,
     lease: { owner: string; ttlMs: number },
   ): Promise<{ conversationId: string; messageId: string; seq: number }> {
-    const [row] = await CREATE_WITH_FIRST_MESSAGE.rows(this.dataSource, [
+    const [row] = await this.statements.rows(CREATE_WITH_FIRST_MESSAGE, [
       userId,
       title,
       content,
@@ -101,7 +104,7 @@ export class ConversationRepository {
     lease: { owner: string; ttlMs: number },
     content: string,
   ): Promise<LeaseAttempt> {
-    const [row] = await ACQUIRE_LEASE_AND_APPEND.rows(this.dataSource, [id, userId, lease.owner, lease.ttlMs, content]);
+    const [row] = await this.statements.rows(ACQUIRE_LEASE_AND_APPEND, [id, userId, lease.owner, lease.ttlMs, content]);
     if (row) return { state: 'acquired', messageId: row.id, seq: row.seq, interrupted: row.interrupted };
     return { state: (await this.findForUser(userId, id)) ? 'busy' : 'not_found' };
   }

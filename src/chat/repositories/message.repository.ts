@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
-import { PreparedStatement } from '../../database/prepared-statement';
+import { PreparedStatement, PreparedStatements } from '../../database/prepared-statement';
 import {
   MessageEntity,
   type StoredToolCall,
@@ -57,7 +57,10 @@ const COMPLETE_TURN = new PreparedStatement<StoredMessageRef>(
 export class MessageRepository {
   private readonly repository: Repository<MessageEntity>;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    dataSource: DataSource,
+    private readonly statements: PreparedStatements,
+  ) {
     this.repository = dataSource.getRepository(MessageEntity);
   }
 
@@ -76,7 +79,7 @@ export class MessageRepository {
   }
 
   findContextRows(userId: string, conversationId: string, beforeSeq: number, limit: number): Promise<ContextRow[]> {
-    return CONTEXT_ROWS.rows(this.dataSource, [conversationId, userId, beforeSeq, limit]);
+    return this.statements.rows(CONTEXT_ROWS, [conversationId, userId, beforeSeq, limit]);
   }
 
   /**
@@ -89,7 +92,7 @@ export class MessageRepository {
     turn: { userMessageId: string; leaseOwner: string },
     answer: AssistantMessageInput,
   ): Promise<StoredMessageRef | null> {
-    const rows = await COMPLETE_TURN.rows(this.dataSource, [
+    const rows = await this.statements.rows(COMPLETE_TURN, [
       conversationId,
       userId,
       turn.leaseOwner,
