@@ -60,6 +60,27 @@ describe('Idempotency-Key on POST /api/{user_id}/chat', () => {
     expect(await turnsOf(caller)).toBe(1);
   });
 
+  it('replays a completed request even after its conversation was deleted, without calling the model', async () => {
+    const userId = newUserId();
+    const { conversation_id } = (await h.send({ message: 'start' }, userId)).json();
+    const key = randomUUID();
+    const body = { message: 'answer once', conversation_id };
+    const first = await h.send(body, userId, { 'idempotency-key': key });
+    const deleted = await h.t.app.inject({
+      method: 'DELETE',
+      url: `/api/${userId}/conversations/${conversation_id}`,
+      headers: h.t.authHeaders(userId),
+    });
+    h.sim.reset();
+
+    const again = await h.send(body, userId, { 'idempotency-key': key });
+
+    expect(deleted.statusCode).toBe(204);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual(first.json());
+    expect(h.sim.requests).toHaveLength(0);
+  });
+
   it('answers 422 when the key is reused with another body, storing nothing new', async () => {
     const userId = newUserId();
     const key = randomUUID();
