@@ -81,6 +81,26 @@ describe('Idempotency-Key on POST /api/{user_id}/chat', () => {
     expect(h.sim.requests).toHaveLength(0);
   });
 
+  it('answers a stored turn even when its key cannot record the answer, leaving the turn completed', async () => {
+    const userId = newUserId();
+    const idempotency = h.t.app.get(IdempotencyService);
+    const complete = jest.spyOn(idempotency, 'complete').mockRejectedValueOnce(new Error('database blip'));
+    h.sim.enqueue({ kind: 'text', text: 'Stored anyway.' });
+
+    const response = await h.send({ message: 'keep me' }, userId, { 'idempotency-key': randomUUID() });
+
+    expect(complete).toHaveBeenCalledTimes(1);
+    expect(response.statusCode).toBe(200);
+    expect(response.json().response).toBe('Stored anyway.');
+    const rows = await h.t.dataSource.query(`SELECT role, status FROM messages WHERE user_id = $1 ORDER BY seq`, [
+      userId,
+    ]);
+    expect(rows).toEqual([
+      { role: 'user', status: 'completed' },
+      { role: 'assistant', status: 'completed' },
+    ]);
+  });
+
   it('answers 422 when the key is reused with another body, storing nothing new', async () => {
     const userId = newUserId();
     const key = randomUUID();

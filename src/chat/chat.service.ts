@@ -195,8 +195,8 @@ export class ChatService {
         messageId: answer.id,
         result,
       });
-      if (command.idempotencyKey) await this.idempotency.complete(user.userId, command.idempotencyKey, response);
       stopTimer({ outcome: 'completed' });
+      if (command.idempotencyKey) await this.rememberAnswer(user.userId, command.idempotencyKey, response);
       return response;
     } catch (error) {
       const failure = toTurnFailure(error);
@@ -211,6 +211,18 @@ export class ChatService {
         extensions: { conversation_id: conversationId, user_message_id: turn.userMessage.id },
       });
     }
+  }
+
+  /**
+   * The turn is stored: a failure to record its answer under the key must not fail it. The key then
+   * stays in flight until its lock passes, like the key of a replica that died after storing a turn.
+   */
+  private async rememberAnswer(userId: string, key: string, response: ChatTurnDto): Promise<void> {
+    await this.idempotency
+      .complete(userId, key, response)
+      .catch((error: unknown) =>
+        this.logger.error({ err: error }, 'could not record the answer of an idempotency key'),
+      );
   }
 
   /** Best effort: the database may be what failed. The message then stays pending until the next turn. */

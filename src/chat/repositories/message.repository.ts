@@ -107,7 +107,8 @@ export class MessageRepository {
     return rows[0] ?? null;
   }
 
+  /** Only a pending message can fail: a turn already stored as completed stays completed. */
   async markFailed(userId: string, messageId: string, errorCode: string): Promise<void> {
-    await this.repository.update({ id: messageId, userId }, { status: 'failed', errorCode });
+    await this.repository.update({ id: messageId, userId, status: 'pending' }, { status: 'failed', errorCode });
   }
 }
