@@ -1,5 +1,6 @@
 import type { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
+import type { ToolCallDto } from '../src/chat/dto/message.dto';
 import { TaskEntity } from '../src/tasks/task.entity';
 import type { RecordedRequest } from './support/anthropic-simulator';
 import { startChatHarness, type ChatHarness } from './support/chat-harness';
@@ -9,15 +10,6 @@ interface ToolCall {
   name: string;
   input: Record<string, unknown>;
   id?: string;
-}
-
-interface StoredCall {
-  id: string;
-  tool: string;
-  server: string;
-  arguments: Record<string, unknown>;
-  result: unknown;
-  is_error: boolean;
 }
 
 interface ListedTask {
@@ -51,7 +43,7 @@ describe('The built-in tasks MCP server, through POST /api/{user_id}/chat', () =
   };
 
   /** One turn in which the scripted model makes these tool calls in one round, then answers. */
-  async function runTools(userId: string, ...calls: ToolCall[]): Promise<StoredCall[]> {
+  async function runTools(userId: string, ...calls: ToolCall[]): Promise<ToolCallDto[]> {
     h.sim.enqueue({ kind: 'tool_use', calls }, { kind: 'text', text: 'Done.' });
     const response = await h.send({ message: 'Please manage my tasks.' }, userId);
     expect(response.statusCode).toBe(200);
@@ -145,7 +137,7 @@ describe('The built-in tasks MCP server, through POST /api/{user_id}/chat', () =
         { name: 'list_tasks', input: { status: 'completed' } },
       );
 
-      const listed = (call: StoredCall) => (call.result as { tasks: ListedTask[] }).tasks;
+      const listed = (call: ToolCallDto) => (call.result as { tasks: ListedTask[] }).tasks;
       expect(all.result).toEqual({
         tasks: [
           {
@@ -319,7 +311,7 @@ describe('The built-in tasks MCP server, through POST /api/{user_id}/chat', () =
     const response = await h.send({ message: 'Delete the meeting task' }, userId);
 
     expect(response.statusCode).toBe(200);
-    const calls: StoredCall[] = response.json().tool_calls;
+    const calls: ToolCallDto[] = response.json().tool_calls;
     expect(calls.map((call) => call.tool)).toEqual(['list_tasks', 'delete_task']);
     expect(calls[1]).toMatchObject({
       arguments: { task_id: meeting.id },
