@@ -89,37 +89,29 @@ export class ChatService {
       const claim = await this.idempotency.begin(user.userId, idempotencyKey, request);
       if (claim.kind === 'replay') return { kind: 'replayed', response: claim.response as ChatTurnDto };
     }
-    const releaseKey = () => (idempotencyKey ? this.idempotency.release(user.userId, idempotencyKey) : undefined);
-
-    let lease: TurnLease | undefined;
-    try {
-      let userMessage: { id: string; seq: number };
-      const { conversationId } = command;
-      if (conversationId) {
-        ({ lease, userMessage } = await this.leases.acquire(user.userId, conversationId, command.message));
-      } else {
-        const title = titleFromMessage(command.message);
-        ({ lease, userMessage } = await this.metrics.timeDatabase('start_conversation', () =>
-          this.leases.startConversation(user.userId, title, command.message),
-        ));
+    // The lease and the message are taken in one statement: a refusal holds neither, only the key.
+    const { conversationId } = command;
+    const { lease, userMessage } = await (
+      conversationId
+        ? this.leases.acquire(user.userId, conversationId, command.message)
+        : this.leases.startConversation(user.userId, titleFromMessage(command.message), command.message)
+    ).catch(async (error: unknown) => {
+      if (idempotencyKey) {
+        await this.idempotency
+          .release(user.userId, idempotencyKey)
+          .catch((cleanupError: unknown) =>
+            this.logger.error({ err: cleanupError }, 'could not release a refused key'),
+          );
       }
-      const heldLease = lease;
-      const storedMessage = userMessage;
-      return {
-        kind: 'started',
-        conversationId: lease.conversationId,
-        userMessageId: storedMessage.id,
-        run: (onEvent) =>
-          this.runningTurns.track((signal) =>
-            this.runTurn(user, command, { lease: heldLease, userMessage: storedMessage, signal, onEvent }),
-          ),
-      };
-    } catch (error) {
-      await Promise.all([lease?.release(), releaseKey()]).catch((cleanupError: unknown) =>
-        this.logger.error({ err: cleanupError }, 'could not release a refused turn'),
-      );
       throw error;
-    }
+    });
+    return {
+      kind: 'started',
+      conversationId: lease.conversationId,
+      userMessageId: userMessage.id,
+      run: (onEvent) =>
+        this.runningTurns.track((signal) => this.runTurn(user, command, { lease, userMessage, signal, onEvent })),
+    };
   }
 
   async getHistory(userId: string, conversationId: string, limit: number, before?: string): Promise<HistoryPage> {

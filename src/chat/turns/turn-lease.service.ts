@@ -67,10 +67,12 @@ export class TurnLeaseService {
     firstMessage: string,
   ): Promise<{ lease: TurnLease; userMessage: { id: string; seq: number } }> {
     const owner = randomUUID();
-    const created = await this.conversations.createWithFirstMessage(userId, title, firstMessage, {
-      owner,
-      ttlMs: this.config.chat.leaseTtlMs,
-    });
+    const created = await this.metrics.timeDatabase('start_conversation', () =>
+      this.conversations.createWithFirstMessage(userId, title, firstMessage, {
+        owner,
+        ttlMs: this.config.chat.leaseTtlMs,
+      }),
+    );
     return {
       lease: this.hold(created.conversationId, owner),
       userMessage: { id: created.messageId, seq: created.seq },
