@@ -34,10 +34,6 @@ export class AgentService {
     private readonly metrics: Metrics,
   ) {}
 
-  get model(): string {
-    return this.llm.model;
-  }
-
   get configured(): boolean {
     return this.llm.configured;
   }

@@ -64,8 +64,6 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: int(0, 600000).default(30000),
 });
 
-export type JwtSecretSource = 'env' | 'generated' | 'jwks';
-
 /** The validated configuration: the only reader of process.env is {@link loadConfig}. */
 export class AppConfig {
   readonly nodeEnv!: 'development' | 'production' | 'test';
@@ -77,7 +75,6 @@ export class AppConfig {
   readonly db!: { poolSize: number; migrateOnBoot: boolean };
   readonly jwt!: {
     secret?: string;
-    secretSource: JwtSecretSource;
     jwksUrl?: string;
     issuer?: string;
     audience?: string;
@@ -176,24 +173,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
 type ParsedEnv = z.infer<typeof envSchema>;
 
-function resolveJwtKeys(e: ParsedEnv, dataDir: string): { secret?: string; secretSource: JwtSecretSource } {
+/** The HS256 secret, or none when a JWKS verifies tokens. */
+function resolveJwtKeys(e: ParsedEnv, dataDir: string): { secret?: string } {
   const production = e.NODE_ENV === 'production';
   if (e.JWT_SECRET && e.JWT_JWKS_URL) {
     throw new ConfigError(['JWT_SECRET, JWT_JWKS_URL: set one of them, not both']);
   }
-  if (e.JWT_JWKS_URL) return { secretSource: 'jwks' };
+  if (e.JWT_JWKS_URL) return {};
   if (e.JWT_SECRET) {
     if (production && (PLACEHOLDER_SECRETS.test(e.JWT_SECRET) || e.JWT_SECRET.length < MIN_PRODUCTION_SECRET_LENGTH)) {
       throw new ConfigError([
         `JWT_SECRET: a placeholder or a secret shorter than ${MIN_PRODUCTION_SECRET_LENGTH} characters is refused in production`,
       ]);
     }
-    return { secret: e.JWT_SECRET, secretSource: 'env' };
+    return { secret: e.JWT_SECRET };
   }
   if (production) {
     throw new ConfigError(['JWT_SECRET or JWT_JWKS_URL: one of them is required in production']);
   }
-  return { secret: readOrCreateDevSecret(dataDir), secretSource: 'generated' };
+  return { secret: readOrCreateDevSecret(dataDir) };
 }
 
 /** Development only: a random secret kept in DATA_DIR so `npm run token` and the server agree. */

@@ -14,8 +14,8 @@ const MAX_NON_STREAMING_TOKENS = 21_000;
 const TRANSIENT_STREAM_ERRORS = new Set(['overloaded_error', 'api_error', 'rate_limit_error']);
 
 /**
- * Claude through the official SDK. A call streams when someone watches the text (SSE clients), else it
- * is a plain request. The SDK retries HTTP 408/409/429/5xx (honouring retry-after); an overload that
+ * Claude through the official SDK. A call streams when someone watches the text (SSE clients) or when
+ * ANTHROPIC_MAX_TOKENS is above what the SDK accepts without streaming; else it is a plain request. The SDK retries HTTP 408/409/429/5xx (honouring retry-after); an overload that
  * arrives inside a stream before any text is retried here, so the client never sees it.
  */
 @Injectable()
