@@ -225,10 +225,13 @@ describe('POST /api/{user_id}/chat', () => {
   it.each<SimStopReason>(['end_turn', 'max_tokens', 'stop_sequence', 'refusal', 'model_context_window_exceeded'])(
     'reports stop_reason %s and stores the answer',
     async (stopReason) => {
+      const userId = newUserId();
       h.sim.enqueue({ kind: 'text', text: `stopped: ${stopReason}`, stopReason });
-      const response = await h.send({ message: 'go' });
+      const response = await h.send({ message: 'go' }, userId);
       expect(response.statusCode).toBe(200);
       expect(response.json()).toMatchObject({ stop_reason: stopReason, response: `stopped: ${stopReason}` });
+      const stored = (await history(userId, response.json().conversation_id)).messages;
+      expect(stored[1]).toMatchObject({ role: 'assistant', content: `stopped: ${stopReason}`, status: 'completed' });
     },
   );
 

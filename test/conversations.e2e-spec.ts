@@ -76,6 +76,8 @@ describe('Conversations API', () => {
     });
     expect(response.statusCode).toBe(200);
     expect(response.json().title).toBe('Trip to Lisbon');
+    const [stored] = await t.dataSource.query(`SELECT title FROM conversations WHERE id = $1`, [conversation.id]);
+    expect(stored.title).toBe('Trip to Lisbon');
   });
 
   it.each([

@@ -35,9 +35,14 @@ describeOnPostgres('A chat turn when the database connections are killed mid-tur
     while (h.sim.requests.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
     // Keep killing the service's backends until the turn answers, so its writes meet dead connections.
     let answeredYet = false;
+    let killed = 0;
     const settled = during.finally(() => (answeredYet = true));
-    while (!answeredYet) await killServiceConnections();
+    while (!answeredYet) {
+      const { rows } = await killServiceConnections();
+      killed += rows.filter((row: { pg_terminate_backend: boolean }) => row.pg_terminate_backend).length;
+    }
     const response = await settled;
+    expect(killed).toBeGreaterThan(0);
     // The outage is over; give the pool a moment to see the sockets the last kills closed.
     await new Promise((resolve) => setTimeout(resolve, 200));
 

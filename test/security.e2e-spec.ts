@@ -119,7 +119,12 @@ describe('Access control on every /api route', () => {
           url: `/api/${owner}/conversations/${conversationId}`,
           headers: t.authHeaders(owner),
         });
-        expect(stillThere.json()).toMatchObject({ id: conversationId, title: 'A conversation' });
+        expect(stillThere.json()).toMatchObject({ id: conversationId, title: 'A conversation', message_count: 0 });
+        const [{ count }] = await t.dataSource.query(
+          `SELECT count(*)::int AS count FROM messages WHERE conversation_id = $1`,
+          [conversationId],
+        );
+        expect(count).toBe(0);
       });
 
       it('answers 400 naming conversation_id when it is not a UUID', async () => {
