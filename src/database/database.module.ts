@@ -60,7 +60,7 @@ async function createTypeOrmOptions(config: AppConfig, host: EmbeddedDatabaseHos
  * Applies pending migrations on a short-lived DataSource before the service's own is created, so no
  * provider can query an old schema.
  */
-async function migrate(options: PostgresDataSourceOptions): Promise<void> {
+export async function migrate(options: PostgresDataSourceOptions): Promise<void> {
   const logger = new Logger('DatabaseMigrations');
   const dataSource = await new DataSource({ ...options, poolSize: 1 }).initialize();
   const queryRunner = dataSource.createQueryRunner();

@@ -92,7 +92,7 @@ function lockDataDir(dataDir: string): () => void {
   };
 }
 
-function isRunning(pid: number): boolean {
+export function isRunning(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

@@ -1,10 +1,10 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
-import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { migrate as migrateDatabase } from '../../src/database/database.module';
+import { isRunning, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { assertTestDatabaseUrl, TEST_DATA_DIR_PREFIX } from './test-database';
 
 const TEMPLATE_PREFIX = 'chat-service-pglite-template-';
@@ -31,14 +31,10 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_PGLITE_TEMPLATE_DIR = templateDir;
 }
 
-async function migrate(url: string): Promise<void> {
+/** The service's own migration step (advisory lock included) on a one-off DataSource. */
+function migrate(url: string): Promise<void> {
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'unused-by-the-global-setup', DATABASE_URL: url });
-  const dataSource = await new DataSource({ ...buildDataSourceOptions(config, url), poolSize: 1 }).initialize();
-  try {
-    await dataSource.runMigrations({ transaction: 'each' });
-  } finally {
-    await dataSource.destroy();
-  }
+  return migrateDatabase(buildDataSourceOptions(config, url));
 }
 
 /** Jest has no teardown here: remove the folders of earlier runs whose process has ended. */
@@ -46,14 +42,5 @@ function sweepLeftovers(): void {
   for (const name of readdirSync(tmpdir())) {
     const match = new RegExp(`^(?:${TEMPLATE_PREFIX}|${TEST_DATA_DIR_PREFIX})(\\d+)-`).exec(name);
     if (match && !isRunning(Number(match[1]))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
