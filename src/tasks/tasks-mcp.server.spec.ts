@@ -67,7 +67,7 @@ describe(TasksMcpServer.name, () => {
     for (const tool of tools) {
       expect(tool.inputSchema).toMatchObject({ type: 'object', additionalProperties: false });
       expect(Object.keys(tool.inputSchema.properties ?? {})).not.toContain('user_id');
-      expect(tool.outputSchema).toBeDefined();
+      expect(tool.outputSchema).toMatchObject({ type: 'object', properties: expect.any(Object) });
       expect(tool.description?.length).toBeGreaterThan(40);
     }
   });
