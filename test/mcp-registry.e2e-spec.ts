@@ -41,8 +41,8 @@ describe(McpClientRegistry.name, () => {
     registry.status().find((status) => status.name === server);
   const toolsOf = (server: string): string[] =>
     registry
-      .tools()
-      .filter((tool) => tool.server === server)
+      .toolsFor(ALICE.userId)
+      .tools.filter((tool) => tool.server === server)
       .map((tool) => tool.name);
   const stdioPid = async (): Promise<number> => {
     const outcome = await registry.callTool('stdio', 'whoami', {}, ALICE);
@@ -90,9 +90,13 @@ describe(McpClientRegistry.name, () => {
         .map((status) => status.name),
     ).toEqual(['inproc', 'stdio', 'http']);
     expect(toolsOf('http')).toEqual(['echo', 'explode', 'hang', 'refuse', 'whoami']);
-    const names = catalogue.anthropicTools().map((tool) => tool.name);
+    const names = catalogue.anthropicTools(ALICE.userId).map((tool) => tool.name);
     expect(names).toEqual(expect.arrayContaining(['http__echo', 'inproc__echo', 'stdio__echo', 'stdio__environment']));
-    expect(catalogue.resolve('http__echo')).toEqual({ anthropicName: 'http__echo', server: 'http', tool: 'echo' });
+    expect(catalogue.resolve(ALICE.userId, 'http__echo')).toEqual({
+      anthropicName: 'http__echo',
+      server: 'http',
+      tool: 'echo',
+    });
     expect(names).not.toContain('http__environment');
   });
 
@@ -132,16 +136,16 @@ describe(McpClientRegistry.name, () => {
   });
 
   it.each(['inproc', 'stdio'])(
-    'refreshes tools() when %s announces a changed tool list, without a restart',
+    'refreshes the tool list when %s announces a change, without a restart',
     async (server) => {
       const added = `${server}_extra`;
-      const version = registry.version;
+      const { version } = registry.toolsFor(ALICE.userId);
 
       await registry.callTool(server, 'add_tool', { name: added }, ALICE);
-      await waitFor(() => toolsOf(server).includes(added), `${added} in tools()`);
+      await waitFor(() => toolsOf(server).includes(added), `${added} in the tool list`);
 
-      expect(registry.version).toBeGreaterThan(version);
-      expect(catalogue.resolve(added)).toEqual({ anthropicName: added, server, tool: added });
+      expect(registry.toolsFor(ALICE.userId).version).not.toBe(version);
+      expect(catalogue.resolve(ALICE.userId, added)).toEqual({ anthropicName: added, server, tool: added });
       expect(await registry.callTool(server, added, {}, ALICE)).toMatchObject({ isError: false, text: added });
     },
   );

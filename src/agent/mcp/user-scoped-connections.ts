@@ -1,4 +1,4 @@
-const DEFAULT_MAX_USER_CONNECTIONS = 256;
+export const DEFAULT_MAX_USER_CONNECTIONS = 256;
 const DEFAULT_USER_CONNECTION_IDLE_MS = 5 * 60_000;
 
 export interface Closable {
@@ -56,6 +56,11 @@ export class UserScopedConnections<T extends Closable> {
       entry.busy--;
       entry.lastUsed = this.now();
     }
+  }
+
+  /** The user's open connection, if any, without counting this as a use. */
+  peek(userId: string): T | undefined {
+    return this.entries.get(userId)?.connection;
   }
 
   /** The open connections, least recently used first. */
