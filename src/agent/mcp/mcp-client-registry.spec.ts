@@ -34,7 +34,7 @@ describe(McpClientRegistry.name, () => {
     );
   });
 
-  it('does not hold up boot for a server that never answers: only its tools are missing', async () => {
+  it('does not hold up boot past MCP_BOOT_WAIT_MS for a server that never answers: only its tools are missing', async () => {
     const silent = (): McpServer => {
       const server = new McpServer({ name: 'silent', version: '1.0.0' });
       // Never listens: the client's initialize goes unanswered, as with a hung process.
@@ -43,11 +43,7 @@ describe(McpClientRegistry.name, () => {
     };
     const registry = new McpClientRegistry(
       [inMemory('notes', notesServer), inMemory('stuck', silent)],
-      config,
-      undefined,
-      {
-        bootWaitMs: 100,
-      },
+      loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40), MCP_BOOT_WAIT_MS: '100' }),
     );
     const started = Date.now();
 

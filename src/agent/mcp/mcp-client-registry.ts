@@ -21,8 +21,6 @@ export interface ToolCallContext {
   /** Handed to in-process servers as `authInfo.token`. */
   token?: string;
   signal?: AbortSignal;
-  /** Overrides the server's `timeoutMs` and the configured default. */
-  timeoutMs?: number;
 }
 
 export interface ToolCallOutcome {
@@ -33,20 +31,6 @@ export interface ToolCallOutcome {
   structured?: unknown;
   durationMs: number;
 }
-
-export interface McpRegistryOptions {
-  /** How long boot waits for the servers; slower ones go on connecting in the background. */
-  bootWaitMs?: number;
-}
-
-/** DI token for {@link McpRegistryOptions}; optional. */
-export const MCP_REGISTRY_OPTIONS = Symbol('MCP_REGISTRY_OPTIONS');
-
-/**
- * A hanging server must not hold up readiness for the others' sake, yet most servers (an npx download
- * aside) connect well within this.
- */
-const DEFAULT_BOOT_WAIT_MS = 10_000;
 
 /** The tools one user is offered. */
 export interface ToolList {
@@ -85,9 +69,8 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
     config: AppConfig,
     /** Signs `{{user_token}}`; only servers whose headers use it need one. */
     @Optional() tokens?: McpTokenIssuer,
-    @Optional() @Inject(MCP_REGISTRY_OPTIONS) options: McpRegistryOptions = {},
   ) {
-    this.bootWaitMs = options.bootWaitMs ?? DEFAULT_BOOT_WAIT_MS;
+    this.bootWaitMs = config.mcpBootWaitMs;
     const clientOptions = { defaultTimeoutMs: config.chat.toolTimeoutMs, onChange: () => this.refreshToolList() };
     for (const definition of definitions) {
       if (this.connections.has(definition.name)) throw new Error(`Duplicate MCP server name: ${definition.name}`);

@@ -98,7 +98,7 @@ export class McpConnection implements McpServerClient {
 
   async callTool(tool: string, args: Record<string, unknown>, context: ToolCallContext): Promise<ToolCallOutcome> {
     const started = performance.now();
-    const timeoutMs = context.timeoutMs ?? this.definition.timeoutMs ?? this.options.defaultTimeoutMs;
+    const timeoutMs = this.definition.timeoutMs ?? this.options.defaultTimeoutMs;
     const finish = (isError: boolean, text: string, structured?: unknown): ToolCallOutcome => ({
       isError,
       text,

@@ -43,10 +43,6 @@ export class UserScopedConnections<T extends Closable> {
     this.now = options.now ?? Date.now;
   }
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   /** The user's connection (created if needed) for the duration of `call`. */
   async use<R>(userId: string, call: (connection: T) => Promise<R>): Promise<R> {
     const entry = this.acquire(userId);

@@ -5,7 +5,7 @@ import type { McpServerDefinition } from './mcp-server-definition';
 import type { McpTokenIssuer } from './mcp-token-issuer';
 import { hasUnsafeHeaderChars, usesPlaceholder, type HeaderIdentity } from './header-template';
 import { isRefusal } from './tool-call-error';
-import { UserScopedConnections, type Closable, type UserScopedConnectionsOptions } from './user-scoped-connections';
+import { UserScopedConnections, type Closable } from './user-scoped-connections';
 
 /**
  * Whom tool discovery speaks for: `{{user_id}}` renders as this and `{{user_token}}` is signed for this `sub`.
@@ -19,7 +19,6 @@ export interface UserScopedMcpClientOptions {
   onChange: () => void;
   /** Required when a header uses `{{user_token}}`. */
   tokens?: McpTokenIssuer;
-  pool?: UserScopedConnectionsOptions;
 }
 
 /** The tools one connection lists, and a revision that changes whenever they may have. */
@@ -66,7 +65,7 @@ export class UserScopedMcpClient implements McpServerClient {
         return this.discoveryRefused;
       },
     });
-    this.users = new UserScopedConnections((userId) => this.connectUser(userId), options.pool);
+    this.users = new UserScopedConnections((userId) => this.connectUser(userId));
   }
 
   get name(): string {
