@@ -58,8 +58,8 @@ describe('MCP_CONFIG', () => {
 
   const toolsOf = (server: string): string[] =>
     registry
-      .tools()
-      .filter((tool) => tool.server === server)
+      .toolsFor('u1')
+      .tools.filter((tool) => tool.server === server)
       .map((tool) => tool.name);
   const as = (userId: string): ToolCallContext => ({ userId });
 
@@ -286,16 +286,19 @@ describe('A per-user MCP server that refuses the service identity', () => {
     await host.close();
   });
 
-  it('reports the refused discovery, then lists the tools from the first user connection', async () => {
+  it("reports the refused discovery, then lists each user's tools from that user's own connection only", async () => {
     expect(registry.status()).toEqual([
       { name: 'strict', state: 'failed', tools: 0, error: expect.stringContaining('was refused') },
     ]);
-    expect(registry.tools()).toEqual([]);
+    expect(registry.toolsFor('alice').tools).toEqual([]);
 
     await registry.prepareForUser('alice');
 
-    expect(registry.status()).toEqual([{ name: 'strict', state: 'connected', tools: expect.any(Number) }]);
-    expect(registry.tools().map((tool) => tool.name)).toContain('echo');
+    expect(registry.status('alice')).toEqual([{ name: 'strict', state: 'connected', tools: expect.any(Number) }]);
+    expect(registry.toolsFor('alice')).toMatchObject({ personal: true });
+    expect(registry.toolsFor('alice').tools.map((tool) => tool.name)).toContain('echo');
+    expect(registry.toolsFor('bob')).toMatchObject({ tools: [], personal: false });
+    expect(registry.status('bob')).toEqual([expect.objectContaining({ state: 'failed', tools: 0 })]);
     expect(await registry.callTool('strict', 'echo', { text: 'hi' }, { userId: 'alice' })).toMatchObject({
       isError: false,
       text: 'hi',

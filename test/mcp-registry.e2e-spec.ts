@@ -41,8 +41,8 @@ describe(McpClientRegistry.name, () => {
     registry.status().find((status) => status.name === server);
   const toolsOf = (server: string): string[] =>
     registry
-      .tools()
-      .filter((tool) => tool.server === server)
+      .toolsFor(ALICE.userId)
+      .tools.filter((tool) => tool.server === server)
       .map((tool) => tool.name);
   const stdioPid = async (): Promise<number> => {
     const outcome = await registry.callTool('stdio', 'whoami', {}, ALICE);
@@ -67,7 +67,7 @@ describe(McpClientRegistry.name, () => {
       },
       { name: 'broken', transport: { type: 'stdio', command: '/nonexistent/mcp-server' } },
     ];
-    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40), CHAT_TOOL_TIMEOUT_MS: '3000' });
+    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40), CHAT_TOOL_TIMEOUT_MS: '1000' });
     registry = new McpClientRegistry(definitions, config);
     catalogue = new ToolCatalogue(registry);
     await registry.onModuleInit();
@@ -90,9 +90,13 @@ describe(McpClientRegistry.name, () => {
         .map((status) => status.name),
     ).toEqual(['inproc', 'stdio', 'http']);
     expect(toolsOf('http')).toEqual(['echo', 'explode', 'hang', 'refuse', 'whoami']);
-    const names = catalogue.anthropicTools().map((tool) => tool.name);
+    const names = catalogue.anthropicTools(ALICE.userId).map((tool) => tool.name);
     expect(names).toEqual(expect.arrayContaining(['http__echo', 'inproc__echo', 'stdio__echo', 'stdio__environment']));
-    expect(catalogue.resolve('http__echo')).toEqual({ anthropicName: 'http__echo', server: 'http', tool: 'echo' });
+    expect(catalogue.resolve(ALICE.userId, 'http__echo')).toEqual({
+      anthropicName: 'http__echo',
+      server: 'http',
+      tool: 'echo',
+    });
     expect(names).not.toContain('http__environment');
   });
 
@@ -132,16 +136,16 @@ describe(McpClientRegistry.name, () => {
   });
 
   it.each(['inproc', 'stdio'])(
-    'refreshes tools() when %s announces a changed tool list, without a restart',
+    'refreshes the tool list when %s announces a change, without a restart',
     async (server) => {
       const added = `${server}_extra`;
-      const version = registry.version;
+      const { version } = registry.toolsFor(ALICE.userId);
 
       await registry.callTool(server, 'add_tool', { name: added }, ALICE);
-      await waitFor(() => toolsOf(server).includes(added), `${added} in tools()`);
+      await waitFor(() => toolsOf(server).includes(added), `${added} in the tool list`);
 
-      expect(registry.version).toBeGreaterThan(version);
-      expect(catalogue.resolve(added)).toEqual({ anthropicName: added, server, tool: added });
+      expect(registry.toolsFor(ALICE.userId).version).not.toBe(version);
+      expect(catalogue.resolve(ALICE.userId, added)).toEqual({ anthropicName: added, server, tool: added });
       expect(await registry.callTool(server, added, {}, ALICE)).toMatchObject({ isError: false, text: added });
     },
   );
@@ -194,15 +198,15 @@ describe(McpClientRegistry.name, () => {
   });
 
   it.each([
-    ['inproc', undefined, 500],
-    ['stdio', 300, 300],
-    ['http', 300, 300],
+    ['inproc', 500],
+    ['stdio', 1000],
+    ['http', 1000],
   ])(
-    'gives up on a tool of %s that never answers after its timeout, and keeps serving',
-    async (server, timeoutMs, expected) => {
+    'gives up on a tool of %s that never answers after its timeout (its own, else CHAT_TOOL_TIMEOUT_MS), and keeps serving',
+    async (server, expected) => {
       const started = Date.now();
 
-      const outcome = await registry.callTool(server, 'hang', {}, { ...ALICE, timeoutMs });
+      const outcome = await registry.callTool(server, 'hang', {}, ALICE);
 
       expect(outcome).toMatchObject({
         isError: true,

@@ -90,7 +90,7 @@ export class AgentService {
   ): Promise<Message> {
     const messages = [...prefix, ...(transcript as MessageParam[])];
     messages[messages.length - 1] = withCacheBreakpoint(messages[messages.length - 1]);
-    const tools = cachedTools(this.catalogue.anthropicTools());
+    const tools = cachedTools(this.catalogue.anthropicTools(input.userId));
     const stopTimer = this.metrics.modelRequestDuration.startTimer();
     try {
       const response = await this.llm.createMessage(

@@ -27,7 +27,7 @@ export class ToolRunner {
   }
 
   private async run(block: Anthropic.Messages.ToolUseBlock, turn: AgentTurnInput): Promise<ToolRoundOutcome> {
-    const entry = this.catalogue.resolve(block.name);
+    const entry = this.catalogue.resolve(turn.userId, block.name);
     const args = isPlainObject(block.input) ? block.input : {};
     const tool = entry?.tool ?? block.name;
     const server = entry?.server ?? '';

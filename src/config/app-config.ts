@@ -45,6 +45,7 @@ const envSchema = z.object({
   ANTHROPIC_TIMEOUT_MS: int(1000, 600000).default(60000),
   ANTHROPIC_MAX_RETRIES: int(0, 10).default(2),
   MCP_CONFIG: optionalString,
+  MCP_BOOT_WAIT_MS: int(0, 600000).default(10000),
   REDIS_URL: optionalString.pipe(
     z
       .string()
@@ -89,6 +90,8 @@ export class AppConfig {
     maxRetries: number;
   };
   readonly mcpConfigPath?: string;
+  /** How long boot waits for the MCP servers; slower ones go on connecting in the background. */
+  readonly mcpBootWaitMs!: number;
   readonly redisUrl?: string;
   readonly chat!: {
     maxToolRounds: number;
@@ -154,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxRetries: e.ANTHROPIC_MAX_RETRIES,
     },
     mcpConfigPath: e.MCP_CONFIG,
+    mcpBootWaitMs: e.MCP_BOOT_WAIT_MS,
     redisUrl: e.REDIS_URL,
     chat: {
       maxToolRounds: e.CHAT_MAX_TOOL_ROUNDS,

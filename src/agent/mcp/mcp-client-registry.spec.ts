@@ -34,7 +34,7 @@ describe(McpClientRegistry.name, () => {
     );
   });
 
-  it('does not hold up boot for a server that never answers: only its tools are missing', async () => {
+  it('does not hold up boot past MCP_BOOT_WAIT_MS for a server that never answers: only its tools are missing', async () => {
     const silent = (): McpServer => {
       const server = new McpServer({ name: 'silent', version: '1.0.0' });
       // Never listens: the client's initialize goes unanswered, as with a hung process.
@@ -43,11 +43,7 @@ describe(McpClientRegistry.name, () => {
     };
     const registry = new McpClientRegistry(
       [inMemory('notes', notesServer), inMemory('stuck', silent)],
-      config,
-      undefined,
-      {
-        bootWaitMs: 100,
-      },
+      loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40), MCP_BOOT_WAIT_MS: '100' }),
     );
     const started = Date.now();
 
@@ -93,7 +89,7 @@ describe(McpClientRegistry.name, () => {
     );
     await registry.onModuleInit();
 
-    expect(registry.tools().map((tool) => tool.name)).toEqual(['list_notes']);
+    expect(registry.toolsFor('u1').tools.map((tool) => tool.name)).toEqual(['list_notes']);
     expect(await registry.callTool('notes', 'add_note', {}, { userId: 'u1' })).toMatchObject({
       isError: true,
       text: 'Tool add_note is not available on server notes',
@@ -101,7 +97,7 @@ describe(McpClientRegistry.name, () => {
     await registry.onApplicationShutdown();
   });
 
-  it('keeps the same tools() array and version until the tool list changes', async () => {
+  it('keeps the same tool list and version until the tool list changes', async () => {
     const servers: McpServer[] = [];
     const createServer = (): McpServer => {
       const server = notesServer();
@@ -110,17 +106,16 @@ describe(McpClientRegistry.name, () => {
     };
     const registry = new McpClientRegistry([inMemory('notes', createServer)], config);
     await registry.onModuleInit();
-    const tools = registry.tools();
-    const version = registry.version;
+    const list = registry.toolsFor('u1');
 
-    expect(registry.tools()).toBe(tools);
-    expect(registry.version).toBe(version);
+    expect(registry.toolsFor('u1')).toBe(list);
+    expect(registry.toolsFor('u2')).toBe(list);
+    expect(list.personal).toBe(false);
 
     servers[0].registerTool('delete_note', { description: 'Delete a note' }, () => ({ content: [] }));
-    await waitFor(() => registry.version !== version);
+    await waitFor(() => registry.toolsFor('u1').version !== list.version);
 
-    expect(registry.version).toBe(version + 1);
-    expect(registry.tools().map((tool) => tool.name)).toEqual(['add_note', 'delete_note', 'list_notes']);
+    expect(registry.toolsFor('u1').tools.map((tool) => tool.name)).toEqual(['add_note', 'delete_note', 'list_notes']);
     await registry.onApplicationShutdown();
   });
 });

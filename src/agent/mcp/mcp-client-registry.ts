@@ -21,8 +21,6 @@ export interface ToolCallContext {
   /** Handed to in-process servers as `authInfo.token`. */
   token?: string;
   signal?: AbortSignal;
-  /** Overrides the server's `timeoutMs` and the configured default. */
-  timeoutMs?: number;
 }
 
 export interface ToolCallOutcome {
@@ -34,19 +32,14 @@ export interface ToolCallOutcome {
   durationMs: number;
 }
 
-export interface McpRegistryOptions {
-  /** How long boot waits for the servers; slower ones go on connecting in the background. */
-  bootWaitMs?: number;
+/** The tools one user is offered. */
+export interface ToolList {
+  /** For one user, equal versions mean equal tools, so what is derived from them can be cached by it. */
+  readonly version: string;
+  readonly tools: readonly McpToolDescriptor[];
+  /** Some come from this user's own connections: they are theirs alone, never to be shown to another user. */
+  readonly personal: boolean;
 }
-
-/** DI token for {@link McpRegistryOptions}; optional. */
-export const MCP_REGISTRY_OPTIONS = Symbol('MCP_REGISTRY_OPTIONS');
-
-/**
- * A hanging server must not hold up readiness for the others' sake, yet most servers (an npx download
- * aside) connect well within this.
- */
-const DEFAULT_BOOT_WAIT_MS = 10_000;
 
 export interface McpServerStatus {
   name: string;
@@ -64,9 +57,11 @@ export interface McpServerStatus {
 export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(McpClientRegistry.name);
   private readonly connections = new Map<string, McpServerClient>();
-  private toolList: McpToolDescriptor[] = [];
-  private toolListKey = '[]';
-  private toolListVersion = 0;
+  private readonly perUser: UserScopedMcpClient[] = [];
+  /** The tools every user is offered. */
+  private shared: ToolList = { version: '0', tools: [], personal: false };
+  private sharedKey = '[]';
+  private sharedVersion = 0;
   private readonly bootWaitMs: number;
 
   constructor(
@@ -74,23 +69,20 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
     config: AppConfig,
     /** Signs `{{user_token}}`; only servers whose headers use it need one. */
     @Optional() tokens?: McpTokenIssuer,
-    @Optional() @Inject(MCP_REGISTRY_OPTIONS) options: McpRegistryOptions = {},
   ) {
-    this.bootWaitMs = options.bootWaitMs ?? DEFAULT_BOOT_WAIT_MS;
+    this.bootWaitMs = config.mcpBootWaitMs;
     const clientOptions = { defaultTimeoutMs: config.chat.toolTimeoutMs, onChange: () => this.refreshToolList() };
     for (const definition of definitions) {
       if (this.connections.has(definition.name)) throw new Error(`Duplicate MCP server name: ${definition.name}`);
       const perUser = definition.transport.type === 'http' && isTemplated(definition.transport.headers);
-      const client = perUser
-        ? new UserScopedMcpClient(definition, { ...clientOptions, tokens })
-        : new McpConnection(definition, clientOptions);
-      this.connections.set(definition.name, client);
+      if (perUser) {
+        const client = new UserScopedMcpClient(definition, { ...clientOptions, tokens });
+        this.perUser.push(client);
+        this.connections.set(definition.name, client);
+      } else {
+        this.connections.set(definition.name, new McpConnection(definition, clientOptions));
+      }
     }
-  }
-
-  /** Increments whenever `tools()` changes, so consumers can cache what they derive from it. */
-  get version(): number {
-    return this.toolListVersion;
   }
 
   async onModuleInit(): Promise<void> {
@@ -103,14 +95,24 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
     const connected = statuses.filter((status) => status.state === 'connected').length;
     const pending = statuses.filter((status) => status.state === 'connecting').map((status) => status.name);
     this.logger.log(
-      `${connected} of ${this.connections.size} MCP servers connected, ${this.toolList.length} tools` +
+      `${connected} of ${this.connections.size} MCP servers connected, ${this.shared.tools.length} tools` +
         (pending.length > 0 ? `; still connecting: ${pending.join(', ')}` : ''),
     );
   }
 
-  /** Tools of the connected servers, from a cache kept current by the servers' notifications. */
-  tools(): McpToolDescriptor[] {
-    return this.toolList;
+  /**
+   * The tools of the connected servers this user is offered: every user's (kept current by the servers'
+   * notifications; the same object while they do not change), plus those of this user's own connections to
+   * per-user servers whose discovery is not connected.
+   */
+  toolsFor(userId: string): ToolList {
+    const own = this.perUser.flatMap((client) => client.ownToolsOf(userId) ?? []);
+    if (own.length === 0) return this.shared;
+    return {
+      version: [this.shared.version, ...own.map((list) => list.revision)].join('/'),
+      tools: [...this.shared.tools, ...own.flatMap((list) => list.tools())],
+      personal: true,
+    };
   }
 
   /** Never throws for a server or tool failure: the outcome is then an error the model can explain. */
@@ -132,12 +134,12 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
    * was refused), so that they can be listed.
    */
   async prepareForUser(userId: string): Promise<void> {
-    const perUser = [...this.connections.values()].filter((client) => client instanceof UserScopedMcpClient);
-    await Promise.all(perUser.map((client) => client.prepareFor(userId)));
+    await Promise.all(this.perUser.map((client) => client.prepareFor(userId)));
   }
 
-  status(): McpServerStatus[] {
-    return [...this.connections.values()].map((connection) => connection.status());
+  /** As this user sees the servers when given, else as the service does. */
+  status(userId?: string): McpServerStatus[] {
+    return [...this.connections.values()].map((connection) => connection.status(userId));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -149,10 +151,9 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
       .flatMap((connection) => connection.tools())
       .sort((a, b) => compare(a.server, b.server) || compare(a.name, b.name));
     const key = JSON.stringify(tools);
-    if (key === this.toolListKey) return;
-    this.toolList = tools;
-    this.toolListKey = key;
-    this.toolListVersion++;
+    if (key === this.sharedKey) return;
+    this.shared = { version: String(++this.sharedVersion), tools, personal: false };
+    this.sharedKey = key;
   }
 }
 

@@ -29,7 +29,7 @@ export interface McpConnectionOptions {
   /** Per-call timeout when neither the call nor the definition sets one. */
   defaultTimeoutMs: number;
   /** Called whenever `tools()` may have changed. */
-  onChange: () => void;
+  onChange?: () => void;
   /** Whom templated headers speak for; only for a server whose headers use placeholders. */
   identity?: HeaderIdentity;
   /** A connect failure that retrying with the same identity cannot fix: the connection then stays failed. */
@@ -41,6 +41,8 @@ export interface McpConnectionOptions {
  * calls its tools, and reconnects with backoff when the server crashes, goes away or forgets the session.
  */
 export class McpConnection implements McpServerClient {
+  /** Shared by all connections, so no two states of any connection have the same revision. */
+  private static lastRevision = 0;
   private readonly logger = new Logger(McpConnection.name);
   private state: McpConnectionState = 'connecting';
   private lastError?: string;
@@ -52,6 +54,7 @@ export class McpConnection implements McpServerClient {
   private failedAttempts = 0;
   private connectedAt = 0;
   private closed = false;
+  private toolsRevision = ++McpConnection.lastRevision;
   private readonly redact: (text: string) => string;
   /** The server's name, and for a per-user connection whom it speaks for. */
   private readonly logName: string;
@@ -83,6 +86,11 @@ export class McpConnection implements McpServerClient {
     return this.state === 'connected' ? this.toolList : [];
   }
 
+  /** Changes whenever `tools()` may have; unique across connections, so it can key a cache of what they offer. */
+  get revision(): number {
+    return this.toolsRevision;
+  }
+
   status(): McpServerStatus {
     const status: McpServerStatus = { name: this.name, state: this.state, tools: this.tools().length };
     return this.state === 'connected' || this.lastError === undefined ? status : { ...status, error: this.lastError };
@@ -90,7 +98,7 @@ export class McpConnection implements McpServerClient {
 
   async callTool(tool: string, args: Record<string, unknown>, context: ToolCallContext): Promise<ToolCallOutcome> {
     const started = performance.now();
-    const timeoutMs = context.timeoutMs ?? this.definition.timeoutMs ?? this.options.defaultTimeoutMs;
+    const timeoutMs = this.definition.timeoutMs ?? this.options.defaultTimeoutMs;
     const finish = (isError: boolean, text: string, structured?: unknown): ToolCallOutcome => ({
       isError,
       text,
@@ -236,7 +244,7 @@ export class McpConnection implements McpServerClient {
     this.toolList = tools
       .filter((tool) => allowed === undefined || allowed.includes(tool.name))
       .map((tool) => this.toDescriptor(tool));
-    this.options.onChange();
+    this.changed();
   }
 
   private toDescriptor(tool: Tool): McpToolDescriptor {
@@ -306,6 +314,11 @@ export class McpConnection implements McpServerClient {
   private setState(state: McpConnectionState): void {
     if (this.state === state) return;
     this.state = state;
-    this.options.onChange();
+    this.changed();
+  }
+
+  private changed(): void {
+    this.toolsRevision = ++McpConnection.lastRevision;
+    this.options.onChange?.();
   }
 }

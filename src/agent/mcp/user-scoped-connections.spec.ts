@@ -34,7 +34,7 @@ describe(UserScopedConnections.name, () => {
     expect(again).toBe(first);
     expect(bobs).not.toBe(first);
     expect(created.map((connection) => connection.userId)).toEqual(['alice', 'bob']);
-    expect(pool.size).toBe(2);
+    expect(pool.connections()).toHaveLength(2);
     await pool.closeAll();
   });
 
@@ -66,7 +66,7 @@ describe(UserScopedConnections.name, () => {
 
     expect(alice.closed).toBe(false);
     expect(bob.closed).toBe(false);
-    expect(pool.size).toBe(2);
+    expect(pool.connections()).toHaveLength(2);
     await use('carol');
     expect(pool.connections().map((connection) => connection.userId)).toEqual(['carol']);
     await pool.closeAll();

@@ -1,4 +1,4 @@
-const DEFAULT_MAX_USER_CONNECTIONS = 256;
+export const DEFAULT_MAX_USER_CONNECTIONS = 256;
 const DEFAULT_USER_CONNECTION_IDLE_MS = 5 * 60_000;
 
 export interface Closable {
@@ -43,10 +43,6 @@ export class UserScopedConnections<T extends Closable> {
     this.now = options.now ?? Date.now;
   }
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   /** The user's connection (created if needed) for the duration of `call`. */
   async use<R>(userId: string, call: (connection: T) => Promise<R>): Promise<R> {
     const entry = this.acquire(userId);
@@ -56,6 +52,11 @@ export class UserScopedConnections<T extends Closable> {
       entry.busy--;
       entry.lastUsed = this.now();
     }
+  }
+
+  /** The user's open connection, if any, without counting this as a use. */
+  peek(userId: string): T | undefined {
+    return this.entries.get(userId)?.connection;
   }
 
   /** The open connections, least recently used first. */

@@ -5,7 +5,7 @@ import type { McpServerDefinition } from './mcp-server-definition';
 import type { McpTokenIssuer } from './mcp-token-issuer';
 import { hasUnsafeHeaderChars, usesPlaceholder, type HeaderIdentity } from './header-template';
 import { isRefusal } from './tool-call-error';
-import { UserScopedConnections, type Closable, type UserScopedConnectionsOptions } from './user-scoped-connections';
+import { UserScopedConnections, type Closable } from './user-scoped-connections';
 
 /**
  * Whom tool discovery speaks for: `{{user_id}}` renders as this and `{{user_token}}` is signed for this `sub`.
@@ -19,7 +19,12 @@ export interface UserScopedMcpClientOptions {
   onChange: () => void;
   /** Required when a header uses `{{user_token}}`. */
   tokens?: McpTokenIssuer;
-  pool?: UserScopedConnectionsOptions;
+}
+
+/** The tools one connection lists, and a revision that changes whenever they may have. */
+export interface RevisedToolList {
+  readonly revision: number;
+  tools(): readonly McpToolDescriptor[];
 }
 
 interface UserConnection extends Closable {
@@ -30,9 +35,10 @@ interface UserConnection extends Closable {
 
 /**
  * An MCP server whose headers carry the caller's identity (`{{user_id}}`, `{{user_token}}`), so every user
- * gets a connection of their own, from a bounded pool. Its tool list comes from a connection that speaks for
- * the service itself ({@link SERVICE_IDENTITY}), at boot and after every reconnect; if the server refuses
- * that identity (401/403), the tools of a connected user's connection stand in.
+ * gets a connection of their own, from a bounded pool. Its tools, for everyone, are those it lists to the
+ * service itself ({@link SERVICE_IDENTITY}), at boot and after every reconnect. When that discovery is not
+ * connected (the server refused that identity with 401/403, or is down), each user is offered the tools their
+ * own connection lists, and nobody else's: a list a server gave one user may name them or be written for them.
  */
 export class UserScopedMcpClient implements McpServerClient {
   private readonly discovery: McpConnection;
@@ -59,7 +65,7 @@ export class UserScopedMcpClient implements McpServerClient {
         return this.discoveryRefused;
       },
     });
-    this.users = new UserScopedConnections((userId) => this.connectUser(userId), options.pool);
+    this.users = new UserScopedConnections((userId) => this.connectUser(userId));
   }
 
   get name(): string {
@@ -70,25 +76,31 @@ export class UserScopedMcpClient implements McpServerClient {
     return this.discovery.start();
   }
 
+  /** The tools every user is offered: the server's answer to the service's own discovery. */
   tools(): readonly McpToolDescriptor[] {
-    return this.toolSource()?.tools() ?? [];
+    return this.discovery.tools();
   }
 
-  status(): McpServerStatus {
-    const source = this.toolSource();
-    if (source !== undefined) return source.status();
+  /** This user's own connection, while it (not discovery) is what lists the server's tools for them. */
+  ownToolsOf(userId: string): RevisedToolList | undefined {
+    return this.ownConnectionOf(userId);
+  }
+
+  /** As this user sees the server when given, else as the service does. */
+  status(userId?: string): McpServerStatus {
+    const own = userId === undefined ? undefined : this.ownConnectionOf(userId);
+    if (own !== undefined) return own.status();
     const discovery = this.discovery.status();
     if (!this.discoveryRefused || discovery.state !== 'failed') return discovery;
     return {
       ...discovery,
-      error: `tool discovery as ${SERVICE_IDENTITY} was refused (${discovery.error}); the tools are listed once a user connects`,
+      error: `tool discovery as ${SERVICE_IDENTITY} was refused (${discovery.error}); each user is offered the tools their own connection lists`,
     };
   }
 
-  /** When discovery was refused and no user is connected: opens this user's connection, whose tools stand in. */
+  /** When discovery was refused: opens this user's connection (if it is not open), whose tools are theirs. */
   async prepareFor(userId: string): Promise<void> {
-    if (!this.discoveryRefused || this.toolSource() !== undefined) return;
-    if (this.closed || this.refusalOf(userId) !== undefined) return;
+    if (!this.discoveryRefused || this.closed || this.refusalOf(userId) !== undefined) return;
     await this.users.use(userId, (user) => user.started);
   }
 
@@ -112,13 +124,9 @@ export class UserScopedMcpClient implements McpServerClient {
     await Promise.all([this.discovery.close(), this.users.closeAll()]);
   }
 
-  /** Discovery's connection while it is up, else the longest-pooled connected user's. */
-  private toolSource(): McpConnection | undefined {
-    if (this.discovery.status().state === 'connected') return this.discovery;
-    return this.users
-      .connections()
-      .map((user) => user.connection)
-      .find((connection) => connection.status().state === 'connected');
+  private ownConnectionOf(userId: string): McpConnection | undefined {
+    if (this.discovery.status().state === 'connected') return undefined;
+    return this.users.peek(userId)?.connection;
   }
 
   /** Why this user cannot have a connection, if they cannot. */
@@ -129,20 +137,12 @@ export class UserScopedMcpClient implements McpServerClient {
   }
 
   private connectUser(userId: string): UserConnection {
+    // No onChange: its tools are this user's alone, and its revision tells their catalogue when they change.
     const connection = new McpConnection(this.definition, {
       defaultTimeoutMs: this.options.defaultTimeoutMs,
-      onChange: this.options.onChange,
       identity: this.identityOf(userId),
     });
-    return {
-      connection,
-      started: connection.start(),
-      close: async () => {
-        await connection.close();
-        // Its tools may have been the ones standing in.
-        this.options.onChange();
-      },
-    };
+    return { connection, started: connection.start(), close: () => connection.close() };
   }
 
   private identityOf(userId: string): HeaderIdentity {

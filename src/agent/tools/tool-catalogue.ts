@@ -1,8 +1,12 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { Injectable } from '@nestjs/common';
-import { McpClientRegistry, type McpToolDescriptor } from '../mcp/mcp-client-registry';
+import { McpClientRegistry, type McpToolDescriptor, type ToolList } from '../mcp/mcp-client-registry';
+import { DEFAULT_MAX_USER_CONNECTIONS } from '../mcp/user-scoped-connections';
 import { toAnthropicInputSchema } from './anthropic-input-schema';
 import { anthropicToolNames } from './anthropic-tool-names';
+
+/** As many as the users who may have connections of their own to a per-user server at once. */
+const MAX_PERSONAL_SNAPSHOTS = DEFAULT_MAX_USER_CONNECTIONS;
 
 export interface CatalogueEntry {
   anthropicName: string;
@@ -18,54 +22,72 @@ export interface OfferedTool {
 }
 
 interface Snapshot {
-  version: number;
+  version: string;
   tools: Anthropic.Messages.Tool[];
   entries: Map<string, CatalogueEntry>;
   offered: OfferedTool[];
 }
 
-/** The MCP tools as Claude sees them, and the way back from a `tool_use` name to a server and tool. */
+/**
+ * The MCP tools as Claude sees them, and the way back from a `tool_use` name to a server and tool, per user:
+ * one snapshot for every user whose tools are everyone's, and one per user whose list has tools of their own
+ * (a bounded, least-recently-used set), each rebuilt only when its list's version changes.
+ */
 @Injectable()
 export class ToolCatalogue {
-  private snapshot?: Snapshot;
+  private shared?: Snapshot;
+  /** In least-recently-used order: a Map iterates in insertion order, and every use re-inserts. */
+  private readonly personal = new Map<string, Snapshot>();
 
   constructor(private readonly registry: McpClientRegistry) {}
 
-  /** The same array instance until the registry's tools change, so the cached prompt prefix stays identical. */
-  anthropicTools(): Anthropic.Messages.Tool[] {
-    return this.current().tools;
+  /** The same array instance until the user's tools change, so the cached prompt prefix stays identical. */
+  anthropicTools(userId: string): Anthropic.Messages.Tool[] {
+    return this.current(userId).tools;
   }
 
-  resolve(anthropicName: string): CatalogueEntry | undefined {
-    return this.current().entries.get(anthropicName);
+  resolve(userId: string, anthropicName: string): CatalogueEntry | undefined {
+    return this.current(userId).entries.get(anthropicName);
   }
 
   /** The tools of {@link anthropicTools}, in the same order, without the schema-conversion notes. */
-  offeredTools(): readonly OfferedTool[] {
-    return this.current().offered;
+  offeredTools(userId: string): readonly OfferedTool[] {
+    return this.current(userId).offered;
   }
 
-  private current(): Snapshot {
-    const version = this.registry.version;
-    if (this.snapshot?.version === version) return this.snapshot;
-    const named = anthropicToolNames(this.registry.tools());
-    this.snapshot = {
-      version,
-      tools: named.map(({ anthropicName, tool }) => toAnthropicTool(tool, anthropicName)),
-      entries: new Map(
-        named.map(({ anthropicName, tool }) => [
-          anthropicName,
-          { anthropicName, server: tool.server, tool: tool.name },
-        ]),
-      ),
-      offered: named.map(({ anthropicName, tool }) => ({
-        name: anthropicName,
-        server: tool.server,
-        description: describe(tool),
-      })),
-    };
-    return this.snapshot;
+  private current(userId: string): Snapshot {
+    const list = this.registry.toolsFor(userId);
+    if (!list.personal) {
+      this.personal.delete(userId);
+      if (this.shared?.version !== list.version) this.shared = snapshotOf(list);
+      return this.shared;
+    }
+    const cached = this.personal.get(userId);
+    const snapshot = cached?.version === list.version ? cached : snapshotOf(list);
+    this.personal.delete(userId);
+    this.personal.set(userId, snapshot);
+    if (this.personal.size > MAX_PERSONAL_SNAPSHOTS) {
+      const [leastRecent] = this.personal.keys();
+      this.personal.delete(leastRecent);
+    }
+    return snapshot;
   }
+}
+
+function snapshotOf(list: ToolList): Snapshot {
+  const named = anthropicToolNames(list.tools);
+  return {
+    version: list.version,
+    tools: named.map(({ anthropicName, tool }) => toAnthropicTool(tool, anthropicName)),
+    entries: new Map(
+      named.map(({ anthropicName, tool }) => [anthropicName, { anthropicName, server: tool.server, tool: tool.name }]),
+    ),
+    offered: named.map(({ anthropicName, tool }) => ({
+      name: anthropicName,
+      server: tool.server,
+      description: describe(tool),
+    })),
+  };
 }
 
 export function toAnthropicTool(descriptor: McpToolDescriptor, anthropicName: string): Anthropic.Messages.Tool {

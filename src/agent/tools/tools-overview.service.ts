@@ -17,6 +17,6 @@ export class ToolsOverviewService {
 
   async forUser(userId: string): Promise<ToolsOverview> {
     await this.registry.prepareForUser(userId);
-    return { tools: this.catalogue.offeredTools(), servers: this.registry.status() };
+    return { tools: this.catalogue.offeredTools(userId), servers: this.registry.status(userId) };
   }
 }

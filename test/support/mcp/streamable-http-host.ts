@@ -32,10 +32,10 @@ export interface StreamableHttpHost {
 
 /**
  * Serves MCP servers over stateful Streamable HTTP on 127.0.0.1 (a random port unless given one), one
- * `McpServer` per session.
+ * `McpServer` per session, made from the headers of the request that initialized it.
  */
 export async function startStreamableHttpHost(
-  createMcpServer: () => McpServer,
+  createMcpServer: (headers: IncomingHttpHeaders) => McpServer,
   port = 0,
   options: StreamableHttpHostOptions = {},
 ): Promise<StreamableHttpHost> {
@@ -67,7 +67,7 @@ export async function startStreamableHttpHost(
         sessions.set(id, transport);
       },
     });
-    await createMcpServer().connect(transport);
+    await createMcpServer(req.headers).connect(transport);
     return transport.handleRequest(req, res, body);
   };
 
