@@ -470,7 +470,7 @@ describe('Auth (e2e)', () => {
       expect((await ping(app, rs256('current', current.privateKey))).statusCode).toBe(200);
     });
 
-    it('fetches the key set again for no repeated unknown kid', async () => {
+    it('does not fetch the key set again for a kid a fetch already found missing', async () => {
       const kid = `repeated-${Math.random()}`;
       await new Promise((resolve) => setTimeout(resolve, REFETCH_S * 1000 + 100));
       expectUnauthorized(await ping(app, rs256(kid, current.privateKey)), AUTH_DETAILS.unknownKey);
