@@ -3,14 +3,18 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import jwt from 'jsonwebtoken';
 import { createHmac, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AUTH_DETAILS } from '../src/auth/auth-failure';
 import type { AuthUser } from '../src/auth/auth-user';
 import { AuthModule } from '../src/auth/auth.module';
 import { CurrentUser } from '../src/auth/current-user.decorator';
 import { OwnershipGuard } from '../src/auth/ownership.guard';
 import { Public } from '../src/auth/public.decorator';
+import { SERVICE_IDENTITY } from '../src/common/identity/service-identity';
 import { ProblemDetailsFilter } from '../src/common/problem/problem-details.filter';
 import { AppConfig, loadConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
@@ -56,6 +60,12 @@ const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('bas
 function rawToken(header: object, claims: object, signature: (signingInput: string) => string): string {
   const signingInput = `${encode(header)}.${encode(claims)}`;
   return `${signingInput}.${signature(signingInput)}`;
+}
+
+/** Signs a payload given as JSON text, for numbers JSON.stringify cannot write (`1e400`). */
+function hs256Json(header: object, payloadJson: string): string {
+  const signingInput = `${encode(header)}.${Buffer.from(payloadJson).toString('base64url')}`;
+  return `${signingInput}.${createHmac('sha256', SECRET).update(signingInput).digest('base64url')}`;
 }
 
 function hs256(claims: object, secret: string = SECRET): string {
@@ -165,6 +175,66 @@ describe('Auth (e2e)', () => {
       expectUnauthorized(await ping(app, hs256(claims)), AUTH_DETAILS.invalidSub);
     });
 
+    it.each([
+      ['leading whitespace', ' alice'],
+      ['trailing whitespace', 'alice '],
+      ['a trailing no-break space', 'alice\u00a0'],
+      ['a control character', 'ali\u0007ce'],
+      ['a newline', 'alice\nadmin'],
+      ['a decomposed (not NFC) accent', 'jose\u0301'],
+      ['a lone UTF-16 surrogate', 'alice\ud800'],
+      ['the service identity', SERVICE_IDENTITY],
+    ])('answers 401 to a token whose sub has %s', async (_case, sub) => {
+      const reply = await ping(app, hs256({ sub, exp: inTenMinutes() }), encodeURIComponent(sub.toWellFormed()));
+
+      expectUnauthorized(reply, AUTH_DETAILS.invalidSub);
+    });
+
+    it('accepts an NFC sub with non-ASCII letters', async () => {
+      const sub = 'jos\u00e9';
+
+      expect((await ping(app, hs256({ sub, exp: inTenMinutes() }), encodeURIComponent(sub))).statusCode).toBe(200);
+    });
+
+    it.each([undefined, 'JWT', 'jwt', 'at+jwt', 'AT+JWT'])('accepts a token whose typ header is %s', async (typ) => {
+      const token = rawToken(
+        { alg: 'HS256', ...(typ !== undefined && { typ }) },
+        { sub: 'alice', exp: inTenMinutes() },
+        (input) => createHmac('sha256', SECRET).update(input).digest('base64url'),
+      );
+
+      expect((await ping(app, token)).statusCode).toBe(200);
+    });
+
+    it.each(['mcp-user+jwt', 'JOSE', 'id+jwt', ''])('answers 401 to a token whose typ header is %j', async (typ) => {
+      const token = jwt.sign({ sub: 'alice', exp: inTenMinutes() }, SECRET, {
+        algorithm: 'HS256',
+        header: { alg: 'HS256', typ },
+      });
+
+      expectUnauthorized(await ping(app, token), AUTH_DETAILS.wrongTokenType);
+    });
+
+    it('answers 401 to a token with a crit header: no extension it names is understood here', async () => {
+      const token = jwt.sign({ sub: 'alice', exp: inTenMinutes() }, SECRET, {
+        algorithm: 'HS256',
+        header: { alg: 'HS256', crit: ['exp'] } as jwt.JwtHeader,
+      });
+
+      expectUnauthorized(await ping(app, token), AUTH_DETAILS.criticalHeader);
+    });
+
+    it.each([
+      ['an exp of 1e400 (Infinity)', `{"sub":"alice","exp":1e400}`],
+      ['an exp of -1e400', `{"sub":"alice","exp":-1e400}`],
+      ['an exp past year 9999', `{"sub":"alice","exp":1e17}`],
+      ['an nbf of -1e400', `{"sub":"alice","exp":${inTenMinutes()},"nbf":-1e400}`],
+      ['an iat of 1e400', `{"sub":"alice","exp":${inTenMinutes()},"iat":1e400}`],
+      ['a string iat', `{"sub":"alice","exp":${inTenMinutes()},"iat":"now"}`],
+    ])('answers 401, not 200 or 500, to a token with %s', async (_case, payload) => {
+      expectUnauthorized(await ping(app, hs256Json({ alg: 'HS256', typ: 'JWT' }, payload)), AUTH_DETAILS.badTimeClaim);
+    });
+
     it(`accepts a token expired less than the clock tolerance (${CLOCK_TOLERANCE_S} s) ago`, async () => {
       expect((await ping(app, hs256({ sub: 'alice', exp: now() - 2 }))).statusCode).toBe(200);
     });
@@ -225,6 +295,38 @@ describe('Auth (e2e)', () => {
       const token = hs256({ ...valid, aud: 'another-service', exp: inTenMinutes() });
 
       expectUnauthorized(await ping(app, token), AUTH_DETAILS.wrongAudience);
+    });
+  });
+
+  describe('with MCP servers configured', () => {
+    let app: NestFastifyApplication;
+    let dir: string;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'auth-mcp-audiences-'));
+      const file = join(dir, 'mcp.json');
+      writeFileSync(
+        file,
+        JSON.stringify({ mcpServers: { tasks: { builtin: 'tasks' }, github: { url: 'http://127.0.0.1:9/mcp' } } }),
+      );
+      app = await startApp({ JWT_SECRET: SECRET, MCP_CONFIG: file });
+    });
+
+    afterAll(async () => {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it.each([
+      ['names a configured MCP server', 'github'],
+      ['lists a configured MCP server among others', ['web-app', 'github']],
+      ['names the built-in tasks server', 'tasks'],
+    ])('answers 401 to a token whose aud %s, even with no JWT_AUDIENCE set', async (_case, aud) => {
+      expectUnauthorized(await ping(app, hs256({ sub: 'alice', aud, exp: inTenMinutes() })), AUTH_DETAILS.mcpAudience);
+    });
+
+    it('accepts a token whose aud names no MCP server', async () => {
+      expect((await ping(app, hs256({ sub: 'alice', aud: 'web-app', exp: inTenMinutes() }))).statusCode).toBe(200);
     });
   });
 
@@ -317,6 +419,68 @@ describe('Auth (e2e)', () => {
       const token = jwt.sign({ sub: 'alice', exp: now() - 60 }, rsa.privateKey, { algorithm: 'RS256', keyid: 'rsa-1' });
 
       expectUnauthorized(await ping(app, token), /has expired/);
+    });
+  });
+
+  describe('with a JWKS whose key rotates', () => {
+    const REFETCH_S = 1;
+    let app: NestFastifyApplication;
+    let jwksServer: Server;
+    let jwksRequests = 0;
+    const current = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const next = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = (key: KeyObject, kid: string) => ({ ...key.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' });
+    let jwks = { keys: [jwk(current.publicKey, 'current')] };
+    const rs256 = (kid: string, key: KeyObject) =>
+      jwt.sign({ sub: 'alice', exp: inTenMinutes() }, key, { algorithm: 'RS256', keyid: kid });
+
+    beforeAll(async () => {
+      jwksServer = createServer((_request, response) => {
+        jwksRequests++;
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify(jwks));
+      });
+      await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+      const { port } = jwksServer.address() as AddressInfo;
+      app = await startApp({
+        JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
+        JWT_JWKS_MIN_REFETCH_S: String(REFETCH_S),
+      });
+    });
+
+    afterAll(async () => {
+      await app.close();
+      await new Promise((resolve) => jwksServer.close(resolve));
+    });
+
+    it(`accepts a rotated key within ${REFETCH_S} s after a flood of 50 made-up kids, which cost one JWKS fetch`, async () => {
+      expect((await ping(app, rs256('current', current.privateKey))).statusCode).toBe(200);
+      const before = jwksRequests;
+
+      const flood = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => ping(app, rs256(`made-up-${i}-${Math.random()}`, current.privateKey))),
+      );
+      for (const reply of flood) expectUnauthorized(reply, AUTH_DETAILS.unknownKey);
+      expect(jwksRequests - before).toBeLessThanOrEqual(1);
+
+      jwks = { keys: [jwk(current.publicKey, 'current'), jwk(next.publicKey, 'next')] };
+      await new Promise((resolve) => setTimeout(resolve, REFETCH_S * 1000 + 100));
+
+      expect((await ping(app, rs256('next', next.privateKey))).statusCode).toBe(200);
+      expect((await ping(app, rs256('current', current.privateKey))).statusCode).toBe(200);
+    });
+
+    it('does not fetch the key set again for a kid a fetch already found missing', async () => {
+      const kid = `repeated-${Math.random()}`;
+      await new Promise((resolve) => setTimeout(resolve, REFETCH_S * 1000 + 100));
+      expectUnauthorized(await ping(app, rs256(kid, current.privateKey)), AUTH_DETAILS.unknownKey);
+      const before = jwksRequests;
+
+      await new Promise((resolve) => setTimeout(resolve, REFETCH_S * 1000 + 100));
+      for (let i = 0; i < 5; i++)
+        expectUnauthorized(await ping(app, rs256(kid, current.privateKey)), AUTH_DETAILS.unknownKey);
+
+      expect(jwksRequests).toBe(before);
     });
   });
 

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McpClientRegistry, type ToolCallContext } from '../src/agent/mcp/mcp-client-registry';
+import { deriveMcpTokenSecret } from '../src/auth/mcp-token-key';
 import type { McpServerDefinition } from '../src/agent/mcp/mcp-server-definition';
 import { SERVICE_IDENTITY } from '../src/agent/mcp/user-scoped-mcp-client';
 import { ConfigError, loadConfig } from '../src/config/app-config';
@@ -27,7 +28,7 @@ const LEAKED_SECRET = 'sk-live-do-not-leak-0123456789';
 
 const bearerOf = (request: RecordedMcpRequest): JwtPayload => {
   const token = String(request.headers.authorization).replace(/^Bearer /, '');
-  return jwt.verify(token, TEST_JWT_SECRET, { algorithms: ['HS256'] }) as JwtPayload;
+  return jwt.verify(token, deriveMcpTokenSecret(TEST_JWT_SECRET), { algorithms: ['HS256'] }) as JwtPayload;
 };
 
 function writeConfig(dir: string, mcpServers: Record<string, unknown>): string {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { createHmac } from 'node:crypto';
+import { MCP_TOKEN_TYPE, deriveMcpTokenSecret } from '../src/auth/mcp-token-key';
 import { insertConversation } from './support/factories';
 import { createTestApp, newUserId, TEST_JWT_SECRET, type TestApp } from './support/test-app';
 
@@ -41,6 +43,12 @@ const ROUTES: RouteCase[] = [
 
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/** HS256 over a payload written as JSON text, for numbers JSON.stringify cannot write. */
+function signJsonText(payload: string): string {
+  const input = `${base64url({ alg: 'HS256', typ: 'JWT' })}.${Buffer.from(payload).toString('base64url')}`;
+  return `${input}.${createHmac('sha256', TEST_JWT_SECRET).update(input).digest('base64url')}`;
+}
+
 /** Tokens every route must refuse with 401, built fresh per test so `exp`/`nbf` are relative to now. */
 const BAD_TOKENS: Record<string, (sub: string) => string> = {
   'a malformed token': () => 'not.a.jwt',
@@ -52,6 +60,15 @@ const BAD_TOKENS: Record<string, (sub: string) => string> = {
   'an alg:none token': (sub) =>
     `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub, exp: Math.floor(Date.now() / 1000) + 300 })}.`,
   'a token without exp': (sub) => jwt.sign({ sub }, TEST_JWT_SECRET),
+  'a {{user_token}} an MCP server was given': (sub) =>
+    jwt.sign({ sub, aud: 'remote' }, deriveMcpTokenSecret(TEST_JWT_SECRET), {
+      expiresIn: '5m',
+      header: { alg: 'HS256', typ: MCP_TOKEN_TYPE },
+    }),
+  'a token with a crit header': (sub) =>
+    jwt.sign({ sub }, TEST_JWT_SECRET, { expiresIn: '5m', header: { alg: 'HS256', crit: ['exp'] } as jwt.JwtHeader }),
+  'a token whose exp is 1e400': (sub) => signJsonText(`{"sub":${JSON.stringify(sub)},"exp":1e400}`),
+  'a token whose sub has a trailing space': (sub) => jwt.sign({ sub: `${sub} ` }, TEST_JWT_SECRET, { expiresIn: '5m' }),
 };
 
 describe('Access control on every /api route', () => {

@@ -2,7 +2,17 @@ import { AppError } from '../common/errors/app-error';
 
 export const MAX_SUBJECT_LENGTH = 255;
 
-export type TokenRejection = 'missing_exp' | 'invalid_sub' | 'malformed' | 'unsigned' | 'unsupported_algorithm';
+export type TokenRejection =
+  | 'missing_exp'
+  | 'bad_time_claim'
+  | 'invalid_sub'
+  | 'malformed'
+  | 'unsigned'
+  | 'unsupported_algorithm'
+  | 'wrong_token_type'
+  | 'critical_header'
+  | 'unknown_key'
+  | 'mcp_audience';
 
 /** A verified token this service still refuses; raised by our own checks around passport-jwt. */
 export class TokenRejectedError extends Error {
@@ -22,18 +32,29 @@ export const AUTH_DETAILS = {
   wrongIssuer: 'The token issuer (iss) is not accepted',
   wrongAudience: 'The token audience (aud) is not accepted',
   missingExp: 'The token has no expiry (exp): tokens must expire',
-  badTimeClaim: 'The token exp and nbf claims must be numbers of seconds since the epoch',
-  invalidSub: `The token subject (sub) must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters, without NUL or unpaired surrogates`,
+  badTimeClaim:
+    'The token exp, nbf and iat claims must be finite numbers of seconds since the epoch, before year 10000',
+  invalidSub:
+    `The token subject (sub) must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters in Unicode NFC, ` +
+    'without surrounding whitespace, control characters or unpaired surrogates, and not the identity of the service itself',
+  wrongTokenType: 'The token type (typ header) is not accepted here: send an access token (typ JWT or at+jwt)',
+  criticalHeader: 'The token has a crit header naming extensions this service does not understand',
+  mcpAudience: 'The token audience (aud) is an MCP server: a token issued for an MCP server is not accepted here',
   invalid: 'Invalid bearer token',
   keysUnavailable: 'The token signing keys could not be loaded; try again later',
 } as const;
 
 const REJECTION_DETAILS: Record<TokenRejection, string> = {
   missing_exp: AUTH_DETAILS.missingExp,
+  bad_time_claim: AUTH_DETAILS.badTimeClaim,
   invalid_sub: AUTH_DETAILS.invalidSub,
   malformed: AUTH_DETAILS.malformed,
   unsigned: AUTH_DETAILS.unsigned,
   unsupported_algorithm: AUTH_DETAILS.unsupportedAlgorithm,
+  wrong_token_type: AUTH_DETAILS.wrongTokenType,
+  critical_header: AUTH_DETAILS.criticalHeader,
+  unknown_key: AUTH_DETAILS.unknownKey,
+  mcp_audience: AUTH_DETAILS.mcpAudience,
 };
 
 /** jsonwebtoken reports most failures as a JsonWebTokenError told apart only by its message. */
@@ -74,9 +95,6 @@ function describeAuthFailure(failure: unknown): string {
       return `The token has expired (exp: ${isoDate(error.expiredAt)}): get a new token`;
     case 'NotBeforeError':
       return `The token is not valid yet (nbf: ${isoDate(error.date)}): check the issuer's clock`;
-    case 'SigningKeyNotFoundError':
-    case 'JwksRateLimitError': // the limit guards the JWKS endpoint against floods of made-up kids
-      return AUTH_DETAILS.unknownKey;
   }
   return MESSAGE_DETAILS.find(([pattern]) => pattern.test(error.message))?.[1] ?? AUTH_DETAILS.invalid;
 }

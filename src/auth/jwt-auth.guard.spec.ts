@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import jsonwebtoken from 'jsonwebtoken';
-import { JwksError, JwksRateLimitError, SigningKeyNotFoundError } from 'jwks-rsa';
+import { JwksError } from 'jwks-rsa';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { AppError } from '../common/errors/app-error';
 import { AUTH_DETAILS, TokenRejectedError } from './auth-failure';
@@ -85,16 +85,11 @@ describe(JwtAuthGuard.name, () => {
         AUTH_DETAILS.wrongAudience,
       ],
       ['a non-numeric exp', () => verifyError(signRaw({ exp: 'soon' })), AUTH_DETAILS.badTimeClaim],
-      [
-        'an unknown kid',
-        () => new SigningKeyNotFoundError("Unable to find a signing key that matches 'x'"),
-        AUTH_DETAILS.unknownKey,
-      ],
-      [
-        'a JWKS rate limit hit',
-        () => new JwksRateLimitError('Too many requests to the JWKS endpoint'),
-        AUTH_DETAILS.unknownKey,
-      ],
+      ['an unknown kid', () => new TokenRejectedError('unknown_key'), AUTH_DETAILS.unknownKey],
+      ['an MCP server token (typ)', () => new TokenRejectedError('wrong_token_type'), AUTH_DETAILS.wrongTokenType],
+      ['an MCP server token (aud)', () => new TokenRejectedError('mcp_audience'), AUTH_DETAILS.mcpAudience],
+      ['a crit header', () => new TokenRejectedError('critical_header'), AUTH_DETAILS.criticalHeader],
+      ['an infinite exp', () => new TokenRejectedError('bad_time_claim'), AUTH_DETAILS.badTimeClaim],
       ['our own alg none refusal', () => new TokenRejectedError('unsigned'), AUTH_DETAILS.unsigned],
       ['an unknown failure', () => new Error('internal: stack and secrets'), AUTH_DETAILS.invalid],
       ['no reason at all', () => undefined, AUTH_DETAILS.invalid],

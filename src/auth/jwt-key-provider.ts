@@ -1,9 +1,11 @@
 import type { Algorithm } from 'jsonwebtoken';
 import { createSecretKey } from 'node:crypto';
-import { passportJwtSecret } from 'jwks-rsa';
+import { JwksClient } from 'jwks-rsa';
 import type { SecretOrKeyProvider } from 'passport-jwt';
 import type { AppConfig } from '../config/app-config';
 import { TokenRejectedError } from './auth-failure';
+import { JwksKeySet } from './jwks-key-set';
+import { precheckToken, tokenKid } from './token-precheck';
 
 type JwtConfig = AppConfig['jwt'];
 
@@ -15,8 +17,9 @@ const HMAC_ALGORITHMS: Algorithm[] = ['HS256'];
 const JWKS_ALGORITHMS: Algorithm[] = ['RS256', 'ES256'];
 
 const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
-const JWKS_REQUESTS_PER_MINUTE = 10;
 const JWKS_TIMEOUT_MS = 5_000;
+const UNKNOWN_KID_TTL_MS = 10 * 60_000;
+const MAX_UNKNOWN_KIDS = 1_000;
 
 /** A configured JWKS wins: then no HS algorithm is accepted, so a public key can never serve as an HMAC secret. */
 export function acceptedAlgorithms(jwt: JwtConfig): Algorithm[] {
@@ -24,32 +27,28 @@ export function acceptedAlgorithms(jwt: JwtConfig): Algorithm[] {
 }
 
 /**
- * Supplies the verification key, after refusing a token whose `alg` is not pinned: the client gets a
- * precise reason, and a JWKS fetch is never spent on a token that cannot pass.
+ * Supplies the verification key, after refusing a token no key could make acceptable (see precheckToken):
+ * the client gets a precise reason, and a JWKS fetch is never spent on a token that cannot pass.
  */
 export function createKeyProvider(jwt: JwtConfig): SecretOrKeyProvider<unknown> {
   const algorithms: string[] = acceptedAlgorithms(jwt);
   const lookUpKey = keyLookup(jwt);
   return (request, rawJwtToken: string, done) => {
-    const alg = readAlgorithm(rawJwtToken);
-    if (alg === 'none') return done(new TokenRejectedError('unsigned'));
-    if (alg !== undefined && !algorithms.includes(alg)) return done(new TokenRejectedError('unsupported_algorithm'));
+    const rejection = precheckToken(rawJwtToken, algorithms);
+    if (rejection !== undefined) return done(new TokenRejectedError(rejection));
     lookUpKey(request, rawJwtToken, done);
   };
 }
 
 function keyLookup(jwt: JwtConfig): SecretOrKeyProvider<unknown> {
   if (jwt.jwksUrl) {
-    return passportJwtSecret({
-      jwksUri: jwt.jwksUrl,
-      cache: true,
-      cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
-      rateLimit: true,
-      jwksRequestsPerMinute: JWKS_REQUESTS_PER_MINUTE,
-      timeout: JWKS_TIMEOUT_MS,
-      // The default turns an unknown kid into "no key"; pass it on so the client is told why.
-      handleSigningKeyError: (err, cb) => cb(err),
-    });
+    const keySet = jwksKeySet(jwt.jwksUrl, jwt.jwksMinRefetchSeconds);
+    return (_request, rawJwtToken: string, done) => {
+      keySet.keyFor(tokenKid(rawJwtToken)).then(
+        (key) => done(null, key),
+        (error: unknown) => done(error),
+      );
+    };
   }
   if (!jwt.secret) throw new Error('JWT verification needs JWT_SECRET or JWT_JWKS_URL');
   // A KeyObject, built once: given a string, jsonwebtoken first tries it as a PEM public key on every
@@ -59,15 +58,16 @@ function keyLookup(jwt: JwtConfig): SecretOrKeyProvider<unknown> {
   return (_request, _rawJwtToken, done) => done(null, secret);
 }
 
-/** The header's `alg`, or undefined when the token cannot be decoded (jsonwebtoken then reports it malformed). */
-function readAlgorithm(token: string): string | undefined {
-  try {
-    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
-    if (typeof header === 'object' && header !== null && 'alg' in header && typeof header.alg === 'string') {
-      return header.alg;
-    }
-  } catch {
-    // Not JSON: left to jsonwebtoken.
-  }
-  return undefined;
+/** jwks-rsa only fetches and parses here: its own cache and rate limit are per kid and shared, so made-up kids could starve a rotation. */
+function jwksKeySet(jwksUri: string, minRefetchSeconds: number): JwksKeySet {
+  const client = new JwksClient({ jwksUri, cache: false, rateLimit: false, timeout: JWKS_TIMEOUT_MS });
+  return new JwksKeySet(
+    async () => (await client.getSigningKeys()).map((key) => ({ kid: key.kid, publicKey: key.getPublicKey() })),
+    {
+      minRefetchMs: minRefetchSeconds * 1000,
+      maxAgeMs: JWKS_CACHE_MAX_AGE_MS,
+      unknownKidTtlMs: UNKNOWN_KID_TTL_MS,
+      maxUnknownKids: MAX_UNKNOWN_KIDS,
+    },
+  );
 }

@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { JwtPayload } from 'jsonwebtoken';
 import { ExtractJwt, Strategy, type StrategyOptions } from 'passport-jwt';
-import { isStorableText } from '../common/validation/storable-text';
 import { AppConfig } from '../config/app-config';
-import { MAX_SUBJECT_LENGTH, TokenRejectedError } from './auth-failure';
+import { TokenRejectedError } from './auth-failure';
 import type { AuthRequest, AuthUser } from './auth-user';
 import { acceptedAlgorithms, createKeyProvider } from './jwt-key-provider';
+import { mcpServerAudiences } from './mcp-server-audiences';
+import { isUserSubject } from './subject';
 
 export const JWT_STRATEGY = 'jwt';
 
@@ -35,8 +36,11 @@ function buildJwtStrategyOptions(jwt: AppConfig['jwt']): JwtStrategyOptions {
 /** Verifies `Authorization: Bearer <JWT>` (signature, alg, exp, nbf, iss, aud) and checks the claims we rely on. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
+  private readonly mcpAudiences: ReadonlySet<string>;
+
   constructor(config: AppConfig) {
     super(buildJwtStrategyOptions(config.jwt));
+    this.mcpAudiences = mcpServerAudiences(config.mcpConfigPath);
   }
 
   /** Runs after jsonwebtoken accepted the token; a throw here reaches the guard as `err`. */
@@ -45,12 +49,17 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     const claims = payload as JwtPayload;
     // jsonwebtoken checks exp only when present; a token that never expires is refused here.
     if (typeof claims.exp !== 'number') throw new TokenRejectedError('missing_exp');
+    // Checked whatever JWT_AUDIENCE says: an MCP server must not replay the token it was given as the user.
+    if (this.isForMcpServer(claims.aud)) throw new TokenRejectedError('mcp_audience');
     const { sub } = claims;
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH || !isStorableText(sub)) {
-      throw new TokenRejectedError('invalid_sub');
-    }
+    if (!isUserSubject(sub)) throw new TokenRejectedError('invalid_sub');
     const token = bearerToken(request);
     if (!token) throw new TokenRejectedError('malformed');
     return { userId: sub, token, claims };
+  }
+
+  private isForMcpServer(aud: unknown): boolean {
+    const audiences: unknown[] = Array.isArray(aud) ? aud : [aud];
+    return audiences.some((audience) => typeof audience === 'string' && this.mcpAudiences.has(audience));
   }
 }

@@ -1,4 +1,6 @@
+import { SERVICE_IDENTITY } from '../common/identity/service-identity';
 import { MAX_SUBJECT_LENGTH } from './auth-failure';
+import { isUserSubject } from './subject';
 
 export const TOKEN_USAGE = 'Usage: npm run token -- <user_id> [--ttl <n>[s|m|h|d]]   (default ttl 1h, at most 7d)';
 
@@ -34,8 +36,12 @@ export function parseTokenArgs(argv: readonly string[]): TokenArgs {
   if (positional.length === 0) throw new TokenArgsError('Missing <user_id>: the token subject (sub)');
   if (positional.length > 1) throw new TokenArgsError(`Expected one <user_id>, got ${positional.length}`);
   const userId = positional[0];
-  if (userId.trim() === '' || userId.length > MAX_SUBJECT_LENGTH) {
-    throw new TokenArgsError(`<user_id> must be 1..${MAX_SUBJECT_LENGTH} characters`);
+  if (userId === SERVICE_IDENTITY)
+    throw new TokenArgsError(`<user_id> ${SERVICE_IDENTITY} is reserved for the service itself`);
+  if (!isUserSubject(userId)) {
+    throw new TokenArgsError(
+      `<user_id> must be 1..${MAX_SUBJECT_LENGTH} characters in Unicode NFC, without surrounding whitespace or control characters`,
+    );
   }
   return { help: false, userId, ttlSeconds };
 }

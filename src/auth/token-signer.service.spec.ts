@@ -2,6 +2,7 @@ import { JwtService } from '@nestjs/jwt';
 import jsonwebtoken, { type JwtPayload } from 'jsonwebtoken';
 import { loadConfig } from '../config/app-config';
 import { createJwtModuleOptions } from './jwt-module-options';
+import { MCP_TOKEN_TYPE, deriveMcpTokenSecret } from './mcp-token-key';
 import { TokenSigner } from './token-signer.service';
 
 const SECRET = 'unit-test-secret-that-is-long-enough-0123456789';
@@ -22,13 +23,28 @@ describe(TokenSigner.name, () => {
     expect(claims.exp! - claims.iat!).toBe(300);
   });
 
-  it('signs a per-MCP-server token with the server as audience and the ttl asked for', () => {
-    const token = signerFor({ JWT_SECRET: SECRET }).sign('alice', { audience: 'tasks', ttlSeconds: 60 });
+  it('signs an MCP server token with the derived key, typ mcp-user+jwt, the server as audience and the ttl asked for', () => {
+    const token = signerFor({ JWT_SECRET: SECRET, JWT_AUDIENCE: 'chat-api' }).signForMcpServer('alice', 'tasks', 60);
 
-    const claims = jsonwebtoken.verify(token, SECRET, { algorithms: ['HS256'] }) as JwtPayload;
+    const { header, payload } = jsonwebtoken.verify(token, deriveMcpTokenSecret(SECRET), {
+      algorithms: ['HS256'],
+      complete: true,
+    });
+    const claims = payload as JwtPayload;
+    expect(header.typ).toBe(MCP_TOKEN_TYPE);
     expect(claims).toMatchObject({ sub: 'alice', aud: 'tasks' });
     expect(claims.exp! - claims.iat!).toBe(60);
     expect(claims.iss).toBeUndefined();
+    expect(() => jsonwebtoken.verify(token, SECRET, { algorithms: ['HS256'] })).toThrow('invalid signature');
+  });
+
+  it('signs an MCP server token for the service identity, which user tokens refuse', () => {
+    const signer = signerFor({ JWT_SECRET: SECRET });
+
+    expect(jsonwebtoken.decode(signer.signForMcpServer('chat-service', 'tasks', 60))).toMatchObject({
+      sub: 'chat-service',
+    });
+    expect(() => signer.sign('chat-service')).toThrow(/reserved for the service itself/);
   });
 
   it('refuses clearly when only a JWKS is configured', () => {
@@ -39,6 +55,8 @@ describe(TokenSigner.name, () => {
 
   it.each([
     ['an empty user id', '', {}],
+    ['a user id with surrounding whitespace', ' alice', {}],
+    ['a user id that is not NFC', 'jose\u0301', {}],
     ['a non-positive ttl', 'alice', { ttlSeconds: 0 }],
   ])('refuses %s', (_case, userId, options) => {
     expect(() => signerFor({ JWT_SECRET: SECRET }).sign(userId, options)).toThrow();

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService, type JwtSignOptions } from '@nestjs/jwt';
+import { SERVICE_IDENTITY } from '../common/identity/service-identity';
 import { AppConfig } from '../config/app-config';
 import { MAX_SUBJECT_LENGTH } from './auth-failure';
+import { MCP_TOKEN_TYPE, deriveMcpTokenSecret } from './mcp-token-key';
+import { isUserSubject, isWellFormedSubject } from './subject';
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 300;
 
 export interface SignTokenOptions {
-  /** Defaults to the configured JWT_AUDIENCE; per-MCP-server tokens use the server's name. */
-  audience?: string;
   ttlSeconds?: number;
 }
 
@@ -19,25 +20,48 @@ export class TokenSigner {
     private readonly jwtService: JwtService,
   ) {}
 
+  /** A token this service accepts, for a user. */
   sign(userId: string, options: SignTokenOptions = {}): string {
-    const { secret, issuer, audience } = this.config.jwt;
+    if (!isUserSubject(userId)) throw new Error(invalidUserIdMessage(userId));
+    const signOptions = this.baseOptions(this.secret(), options.ttlSeconds);
+    if (this.config.jwt.audience) signOptions.audience = this.config.jwt.audience;
+    return this.jwtService.sign({ sub: userId }, signOptions);
+  }
+
+  /**
+   * A `{{user_token}}` for one MCP server (`aud` = its name): signed with a key derived for that purpose and
+   * typed {@link MCP_TOKEN_TYPE}, so this service never accepts it back. `userId` may be the service's own identity.
+   */
+  signForMcpServer(userId: string, server: string, ttlSeconds: number): string {
+    if (!isWellFormedSubject(userId)) throw new Error(invalidUserIdMessage(userId));
+    const signOptions = this.baseOptions(deriveMcpTokenSecret(this.secret()), ttlSeconds);
+    signOptions.audience = server;
+    signOptions.header = { alg: 'HS256', typ: MCP_TOKEN_TYPE };
+    return this.jwtService.sign({ sub: userId }, signOptions);
+  }
+
+  private baseOptions(secret: string, ttlSeconds = DEFAULT_TOKEN_TTL_SECONDS): JwtSignOptions {
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new Error('A token ttl must be a positive integer');
+    // jsonwebtoken rejects an option set to undefined, so absent claims are left out entirely.
+    const signOptions: JwtSignOptions = { secret, algorithm: 'HS256', expiresIn: ttlSeconds };
+    if (this.config.jwt.issuer) signOptions.issuer = this.config.jwt.issuer;
+    return signOptions;
+  }
+
+  private secret(): string {
+    const { secret } = this.config.jwt;
     if (!secret) {
       throw new Error(
         'Cannot sign tokens: only JWT_JWKS_URL is configured and this service holds no private key; ' +
           'get tokens from the identity provider, or set JWT_SECRET instead',
       );
     }
-    if (userId.length === 0 || userId.length > MAX_SUBJECT_LENGTH) {
-      throw new Error(`A user id must be 1..${MAX_SUBJECT_LENGTH} characters`);
-    }
-    const ttlSeconds = options.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new Error('A token ttl must be a positive integer');
-
-    // jsonwebtoken rejects an option set to undefined, so absent claims are left out entirely.
-    const signOptions: JwtSignOptions = { expiresIn: ttlSeconds };
-    const tokenAudience = options.audience ?? audience;
-    if (tokenAudience) signOptions.audience = tokenAudience;
-    if (issuer) signOptions.issuer = issuer;
-    return this.jwtService.sign({ sub: userId }, signOptions);
+    return secret;
   }
+}
+
+function invalidUserIdMessage(userId: string): string {
+  return userId === SERVICE_IDENTITY
+    ? `The user id ${SERVICE_IDENTITY} is reserved for the service itself`
+    : `A user id must be 1..${MAX_SUBJECT_LENGTH} characters in Unicode NFC, without surrounding whitespace or control characters`;
 }

@@ -38,6 +38,7 @@ const envSchema = z.object({
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: optionalString,
   JWT_CLOCK_TOLERANCE_S: int(0, 30).default(5),
+  JWT_JWKS_MIN_REFETCH_S: int(1, 3600).default(30),
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: optionalString.pipe(url.optional()),
   ANTHROPIC_MODEL: z.string().min(1).default(DEFAULT_ANTHROPIC_MODEL),
@@ -80,6 +81,8 @@ export class AppConfig {
     issuer?: string;
     audience?: string;
     clockToleranceSeconds: number;
+    /** A JWKS is fetched at most once per this interval, however many unknown kids arrive. */
+    jwksMinRefetchSeconds: number;
   };
   readonly anthropic!: {
     apiKey?: string;
@@ -120,18 +123,26 @@ export class ConfigError extends Error {
   }
 }
 
+export interface LoadConfigOptions {
+  /**
+   * The server creates the development secret at boot; `npm run token` only reads it, so it never signs with a
+   * secret the server does not hold (then `jwt.secret` stays unset).
+   */
+  devSecret?: 'create' | 'read';
+}
+
 /**
  * Reads and validates the environment once at boot. Every bad key is reported together, so an
  * operator fixes them in one pass.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
-  const jwt = resolveJwtKeys(e, dataDir);
+  const jwt = resolveJwtKeys(e, dataDir, options.devSecret ?? 'create');
 
   return new AppConfig({
     nodeEnv: e.NODE_ENV,
@@ -147,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_S,
+      jwksMinRefetchSeconds: e.JWT_JWKS_MIN_REFETCH_S,
     },
     anthropic: {
       apiKey: e.ANTHROPIC_API_KEY,
@@ -178,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 type ParsedEnv = z.infer<typeof envSchema>;
 
 /** The HS256 secret, or none when a JWKS verifies tokens. */
-function resolveJwtKeys(e: ParsedEnv, dataDir: string): { secret?: string } {
+function resolveJwtKeys(e: ParsedEnv, dataDir: string, devSecret: 'create' | 'read'): { secret?: string } {
   const production = e.NODE_ENV === 'production';
   if (e.JWT_SECRET && e.JWT_JWKS_URL) {
     throw new ConfigError(['JWT_SECRET, JWT_JWKS_URL: set one of them, not both']);
@@ -195,13 +207,24 @@ function resolveJwtKeys(e: ParsedEnv, dataDir: string): { secret?: string } {
   if (production) {
     throw new ConfigError(['JWT_SECRET or JWT_JWKS_URL: one of them is required in production']);
   }
-  return { secret: readOrCreateDevSecret(dataDir) };
+  return { secret: devSecret === 'create' ? readOrCreateDevSecret(dataDir) : readDevSecret(dataDir) };
+}
+
+/** Where the development secret lives: `npm run token` names it when it finds none. */
+export function devSecretPath(dataDir: string): string {
+  return join(dataDir, DEV_SECRET_FILE);
+}
+
+function readDevSecret(dataDir: string): string | undefined {
+  const file = devSecretPath(dataDir);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
 }
 
 /** Development only: a random secret kept in DATA_DIR so `npm run token` and the server agree. */
-export function readOrCreateDevSecret(dataDir: string): string {
-  const file = join(dataDir, DEV_SECRET_FILE);
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+function readOrCreateDevSecret(dataDir: string): string {
+  const existing = readDevSecret(dataDir);
+  if (existing !== undefined) return existing;
+  const file = devSecretPath(dataDir);
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });

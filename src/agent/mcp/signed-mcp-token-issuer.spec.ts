@@ -4,21 +4,20 @@ import { MCP_TOKEN_TTL_SECONDS, SignedMcpTokenIssuer } from './signed-mcp-token-
 function issuerWithCountingSigner() {
   let signed = 0;
   const sign = jest.fn(
-    (userId: string, options: { audience?: string; ttlSeconds?: number }) =>
-      `${userId}|${options.audience}|${options.ttlSeconds}|${++signed}`,
+    (userId: string, server: string, ttlSeconds: number) => `${userId}|${server}|${ttlSeconds}|${++signed}`,
   );
-  return { issuer: new SignedMcpTokenIssuer({ sign } as unknown as TokenSigner), sign };
+  return { issuer: new SignedMcpTokenIssuer({ signForMcpServer: sign } as unknown as TokenSigner), sign };
 }
 
 describe(SignedMcpTokenIssuer.name, () => {
   beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
   afterEach(() => jest.useRealTimers());
 
-  it("signs a 5-minute token whose sub is the user and whose aud is the server's name", () => {
+  it("signs a 5-minute MCP server token whose sub is the user and whose aud is the server's name", () => {
     const { issuer, sign } = issuerWithCountingSigner();
 
     expect(issuer.tokenFor('github', 'alice')).toBe(`alice|github|${MCP_TOKEN_TTL_SECONDS}|1`);
-    expect(sign).toHaveBeenCalledWith('alice', { audience: 'github', ttlSeconds: 300 });
+    expect(sign).toHaveBeenCalledWith('alice', 'github', 300);
   });
 
   it('reuses a token until a minute before it expires, then signs a new one', () => {

@@ -14,7 +14,8 @@ interface CachedToken {
 }
 
 /**
- * Signs `{{user_token}}` with the service's own key (TokenSigner: HS256, JWT_ISSUER when set) and reuses each
+ * Signs `{{user_token}}` with the key TokenSigner derives for MCP servers (HS256, typ `mcp-user+jwt`, JWT_ISSUER
+ * when set; the service refuses such tokens, so a server cannot replay them as the user) and reuses each
  * (server, user) token until a minute before it expires: headers are rendered on every request.
  */
 @Injectable()
@@ -35,7 +36,7 @@ export class SignedMcpTokenIssuer extends McpTokenIssuer {
       this.cache.set(key, cached);
       return cached.token;
     }
-    const token = this.signer.sign(userId, { audience: server, ttlSeconds: MCP_TOKEN_TTL_SECONDS });
+    const token = this.signer.signForMcpServer(userId, server, MCP_TOKEN_TTL_SECONDS);
     this.cache.set(key, { token, refreshAt: now + (MCP_TOKEN_TTL_SECONDS - MCP_TOKEN_REFRESH_MARGIN_SECONDS) * 1000 });
     if (this.cache.size > MAX_CACHED_MCP_TOKENS) this.cache.delete(this.cache.keys().next().value as string);
     return token;

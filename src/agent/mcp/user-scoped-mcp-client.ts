@@ -1,3 +1,4 @@
+import { SERVICE_IDENTITY } from '../../common/identity/service-identity';
 import type { McpServerStatus, McpToolDescriptor, ToolCallContext, ToolCallOutcome } from './mcp-client-registry';
 import { McpConnection } from './mcp-connection';
 import type { McpServerClient } from './mcp-server-client';
@@ -7,11 +8,7 @@ import { hasUnsafeHeaderChars, usesPlaceholder, type HeaderIdentity } from './he
 import { isRefusal } from './tool-call-error';
 import { UserScopedConnections, type Closable } from './user-scoped-connections';
 
-/**
- * Whom tool discovery speaks for: `{{user_id}}` renders as this and `{{user_token}}` is signed for this `sub`.
- * No user may call a per-user server under this id, so a server can safely treat it as "list tools only".
- */
-export const SERVICE_IDENTITY = 'chat-service';
+export { SERVICE_IDENTITY } from '../../common/identity/service-identity';
 
 export interface UserScopedMcpClientOptions {
   defaultTimeoutMs: number;

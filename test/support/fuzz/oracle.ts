@@ -159,6 +159,11 @@ function judgeAuth(header: string | undefined, world: OracleWorld, v: Verdicts):
     if (typeof claims !== 'object' || typeof claims.exp !== 'number') throw new Error('no exp');
     const sub: unknown = claims.sub;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > USER_ID_MAX_LENGTH) throw new Error('bad sub');
+    // Ids that would merge downstream (trimmed, normalised) or pose as the service itself are refused.
+    if (sub !== sub.trim() || /\p{Cc}/u.test(sub) || !sub.isWellFormed() || sub.normalize('NFC') !== sub) {
+      throw new Error('bad sub');
+    }
+    if (sub === 'chat-service') throw new Error('reserved sub');
     return sub;
   } catch {
     v.reject('the token is not one this service accepts');
