@@ -32,7 +32,9 @@ export class HealthController {
     summary: 'Liveness: the process answers HTTP (it checks no dependency).',
     description: 'Answers 200 while the process serves HTTP; restart the replica when it does not.',
   })
-  @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } })
+  @ApiOkResponse({
+    schema: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } },
+  })
   live(): LiveResponse {
     return { status: 'ok' };
   }
@@ -48,10 +50,12 @@ export class HealthController {
   @ApiOkResponse({
     schema: {
       type: 'object',
+      required: ['status', 'checks'],
       properties: {
         status: { type: 'string', enum: ['ok'] },
         checks: {
           type: 'object',
+          required: ['database', 'migrations'],
           properties: {
             database: { type: 'string', enum: ['up'] },
             migrations: { type: 'string', enum: ['applied'] },

@@ -13,7 +13,7 @@ export const API_RESPONSE_HEADERS = {
   },
   'Access-Control-Allow-Origin': {
     description: 'Sent when the request’s `Origin` is one of `CORS_ORIGINS` (SPEC §10); absent otherwise.',
-    schema: { type: 'string', maxLength: 2048, format: 'uri' },
+    schema: { type: 'string', maxLength: 2048 },
   },
   'Retry-After': {
     description: 'Seconds to wait before retrying (RFC 9110 §10.2.3); sent when the wait is known.',
