@@ -46,10 +46,7 @@ export class ChatTurnDto {
   response: string;
   /** Every tool call of the turn, in the order the model made them. */
   tool_calls: ToolCallDto[];
-  /**
-   * Why the model stopped: `end_turn`, `max_tokens`, `stop_sequence`, `refusal`,
-   * `model_context_window_exceeded`, or `tool_round_limit` when the tool round limit forced a final answer.
-   */
+  /** Why the model stopped (its own reason), or `tool_round_limit` when the tool round limit forced a final answer. */
   @ApiProperty({ enum: STOP_REASONS, enumName: 'StopReason' })
   stop_reason: string;
   /** Tokens of all model calls of the turn, summed. */
