@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule } from '../src/app.module';
+import { findOpenApiViolations } from '../src/bootstrap/openapi-rules';
 import { buildOpenApiDocument } from '../src/bootstrap/swagger';
 import { loadConfig } from '../src/config/app-config';
 
@@ -12,7 +13,8 @@ const OUTPUT = join(__dirname, '..', '..', 'openapi.json');
 
 /**
  * Writes the OpenAPI document (from the compiled app, so the Swagger plugin's metadata is in it) to
- * openapi.json; with --check, fails when the committed file differs. Preview mode builds the
+ * openapi.json; with --check, fails when the committed file differs. Either way it fails when the
+ * document breaks a rule of {@link findOpenApiViolations} (a bare object body…). Preview mode builds the
  * route table without connecting to a database or any outside system.
  */
 async function main(): Promise<void> {
@@ -23,8 +25,14 @@ async function main(): Promise<void> {
       preview: true,
       logger: false,
     });
-    const document = `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`;
+    const built = buildOpenApiDocument(app);
     await app.close();
+    const violations = findOpenApiViolations(built);
+    if (violations.length > 0) {
+      process.stderr.write(`The OpenAPI document breaks its rules:\n${violations.map((v) => `  ${v}\n`).join('')}`);
+      process.exitCode = 1;
+    }
+    const document = `${JSON.stringify(built, null, 2)}\n`;
     if (process.argv.includes('--check')) {
       if (readFileSync(OUTPUT, 'utf8') !== document) {
         process.stderr.write('openapi.json is out of date: run `npm run openapi` and commit it.\n');

@@ -13,7 +13,13 @@ export class ToolsController {
   constructor(private readonly overview: ToolsOverviewService) {}
 
   @Get()
-  @ApiOperation({ summary: 'The tools the user’s agent can call, and the state of each MCP server' })
+  @ApiOperation({
+    operationId: 'listTools',
+    summary: 'The tools the user’s agent can call, and the state of each MCP server',
+    description:
+      'The tools offered to the model in this user’s turns (name, server, description), and the connection state of ' +
+      'every configured MCP server; a failed server is retried in the background.',
+  })
   async list(@CurrentUser() user: AuthUser, @Query() _query: NoQueryDto): Promise<ToolsDto> {
     const { tools, servers } = await this.overview.forUser(user.userId);
     return {

@@ -1,6 +1,12 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
+import { PUBLIC_OPERATION_EXTENSION } from '../bootstrap/swagger';
 
 export const IS_PUBLIC_KEY = 'isPublic';
 
-/** Opts a route out of the global JWT guard (health probes, docs). */
-export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
+/**
+ * Opts a route out of the global JWT guard (health probes, docs). The same mark documents it with
+ * `security: []`, so the API document says exactly which routes the guard lets through.
+ */
+export const Public = () =>
+  applyDecorators(SetMetadata(IS_PUBLIC_KEY, true), ApiExtension(PUBLIC_OPERATION_EXTENSION, true));

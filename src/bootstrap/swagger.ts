@@ -1,7 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject, type OperationObject } from '@nestjs/swagger';
+import { API_RESPONSE_HEADERS, apiHeaders } from '../common/http/api-headers';
+import { REQUEST_ID_HEADER } from '../common/http/request-id';
 
 export const BEARER_AUTH = 'bearer';
+/** Set by `@Public()`; the document says `security: []` there instead. */
+export const PUBLIC_OPERATION_EXTENSION = 'x-public';
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -12,9 +18,61 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
         'the path. Errors are `application/problem+json` (RFC 9457) with a stable `code` and a `request_id`.',
     )
     .setVersion('0.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER_AUTH)
+    .setLicense('UNLICENSED', 'https://docs.npmjs.com/cli/configuring-npm/package-json#license')
+    // Relative: the document is served by, and describes, whichever origin serves it.
+    .addServer(
+      '/',
+      'The origin serving this document: each environment (development, staging, production) serves its own',
+      undefined,
+      {
+        'x-internal': false,
+      },
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'A JWT whose `sub` is the user id, verified as RFC8725 recommends: the accepted algorithms are pinned by ' +
+          'configuration (never `none`), `exp` is required, `iss` and `aud` are checked when configured.',
+      },
+      BEARER_AUTH,
+    )
+    .addSecurityRequirements(BEARER_AUTH)
+    .addTag('chat', 'Send messages and read a conversation’s history')
+    .addTag('conversations', 'List, read, rename and delete conversations')
+    .addTag('tools', 'The tools the agent can call')
+    .addTag('health', 'Probes and metrics for operators (no token)')
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return finishDocument(SwaggerModule.createDocument(app, config));
+}
+
+/**
+ * What decorators cannot say per route: the shared header components, `x-request-id` (and the CORS
+ * origin) on every response, and `security: []` on the routes `@Public()` opens.
+ */
+function finishDocument(document: OpenAPIObject): OpenAPIObject {
+  document.components = { ...document.components, headers: API_RESPONSE_HEADERS };
+  for (const item of Object.values(document.paths)) {
+    for (const method of HTTP_METHODS) {
+      const operation = item[method];
+      if (operation) finishOperation(operation);
+    }
+  }
+  return document;
+}
+
+function finishOperation(operation: OperationObject): void {
+  const marked = operation as OperationObject & Record<typeof PUBLIC_OPERATION_EXTENSION, unknown>;
+  if (marked[PUBLIC_OPERATION_EXTENSION]) {
+    delete marked[PUBLIC_OPERATION_EXTENSION];
+    operation.security = [];
+  }
+  for (const response of Object.values(operation.responses)) {
+    if (!response || '$ref' in response) continue;
+    response.headers = { ...apiHeaders(REQUEST_ID_HEADER, 'Access-Control-Allow-Origin'), ...response.headers };
+  }
 }
 
 /** Swagger UI at /docs (bearer auth remembered across reloads) and the document at /docs-json. */

@@ -1,5 +1,5 @@
 import { Body, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiProduces } from '@nestjs/swagger';
+import { ApiBody, ApiExtraModels, ApiHeader, ApiOperation, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { NoQueryDto } from '../common/validation/no-query.dto';
@@ -14,7 +14,8 @@ import { ChatTurnDto } from './dto/chat-turn.dto';
 import { HistoryPageDto } from './dto/message.dto';
 import { SendMessageDto } from './dto/send-message.dto';
 import { ChatRateLimitGuard } from './rate-limit/chat-rate-limit.guard';
-import { EVENT_STREAM, streamTurn, wantsEventStream } from './sse/stream-turn';
+import { streamTurn, wantsEventStream } from './sse/stream-turn';
+import { ApiChatTurnResponse } from './api-chat-turn-response.decorator';
 import { UserScopedController } from '../auth/user-scoped-controller.decorator';
 
 @UserScopedController('chat', 'chat')
@@ -28,6 +29,7 @@ export class ChatController {
   @UseGuards(ChatRateLimitGuard)
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'sendMessage',
     summary: 'Send a message and get the agent’s answer',
     description:
       'Without `conversation_id` a new conversation is created. The message is stored before the model is ' +
@@ -38,9 +40,17 @@ export class ChatController {
       'problem object); a comment line every 15 s keeps proxies from closing it. Errors before the stream starts ' +
       '(401/403/404/409/429…) are plain HTTP problems. A client that disconnects does not cancel the turn.',
   })
-  @ApiProduces('application/json', EVENT_STREAM)
+  @ApiExtraModels(SendMessageDto)
+  @ApiBody({
+    schema: { $ref: getSchemaPath(SendMessageDto) },
+    examples: {
+      newConversation: { summary: 'Start a conversation', value: { message: 'Add a task to buy milk' } },
+    },
+  })
+  @ApiChatTurnResponse()
   @ApiHeader({
     name: 'Idempotency-Key',
+    schema: { type: 'string', maxLength: 255 },
     required: false,
     description:
       'Up to 255 characters, kept 24 h per user. A repeat with the same body returns the stored answer without ' +
@@ -66,7 +76,13 @@ export class ChatController {
   }
 
   @Get(':conversation_id/history')
-  @ApiOperation({ summary: 'A page of a conversation’s messages, newest page first, oldest→newest within a page' })
+  @ApiOperation({
+    operationId: 'getHistory',
+    summary: 'A page of a conversation’s messages, newest page first, oldest→newest within a page',
+    description:
+      'Keyset pagination: `limit` messages a page (default 50); pass `next_cursor` back as `before` for older ones. ' +
+      'The messages of a running turn are `pending`; those of a failed turn `failed`, with its `error_code`.',
+  })
   @ApiProblemResponses(404)
   async history(@Param() params: ConversationParamsDto, @Query() query: HistoryQueryDto): Promise<HistoryPageDto> {
     const page = await this.chat.getHistory(params.user_id, params.conversation_id, query.limit, query.before);

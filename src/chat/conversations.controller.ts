@@ -17,21 +17,33 @@ export class ConversationsController {
   constructor(private readonly conversations: ConversationsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'The user’s conversations, most recently active first' })
+  @ApiOperation({
+    operationId: 'listConversations',
+    summary: 'The user’s conversations, most recently active first',
+    description: '`limit` conversations a page (default 20); pass `next_cursor` back as `cursor` for the next page.',
+  })
   async list(@CurrentUser() user: AuthUser, @Query() query: ListConversationsQueryDto): Promise<ConversationPageDto> {
     const page = await this.conversations.list(user.userId, query.limit, query.cursor);
     return { data: page.conversations.map(toConversationDto), has_more: page.hasMore, next_cursor: page.nextCursor };
   }
 
   @Get(':conversation_id')
-  @ApiOperation({ summary: 'One conversation' })
+  @ApiOperation({
+    operationId: 'getConversation',
+    summary: 'One conversation',
+    description: 'Another user’s conversation is a 404, the same answer as one that does not exist.',
+  })
   @ApiProblemResponses(404)
   async get(@Param() params: ConversationParamsDto, @Query() _query: NoQueryDto): Promise<ConversationDto> {
     return toConversationDto(await this.conversations.get(params.user_id, params.conversation_id));
   }
 
   @Patch(':conversation_id')
-  @ApiOperation({ summary: 'Rename a conversation' })
+  @ApiOperation({
+    operationId: 'renameConversation',
+    summary: 'Rename a conversation',
+    description: 'Sets the title (1..200 characters once trimmed) and moves `updated_at`.',
+  })
   @ApiProblemResponses(404, 415)
   async rename(
     @Param() params: ConversationParamsDto,
@@ -43,7 +55,11 @@ export class ConversationsController {
 
   @Delete(':conversation_id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a conversation and all its messages' })
+  @ApiOperation({
+    operationId: 'deleteConversation',
+    summary: 'Delete a conversation and all its messages',
+    description: 'While a turn of it runs the answer is 409 `conversation_busy`: retry after `Retry-After`.',
+  })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiProblemResponses(404, 409)
   async delete(@Param() params: ConversationParamsDto, @Query() _query: NoQueryDto): Promise<void> {

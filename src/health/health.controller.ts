@@ -17,6 +17,7 @@ interface ReadyResponse {
 
 /** Probes for orchestrators: unauthenticated, and cheap enough to call every few seconds. */
 @ApiTags('health')
+@ApiProblemResponses(500)
 @Controller('health')
 export class HealthController {
   constructor(
@@ -26,8 +27,14 @@ export class HealthController {
 
   @Public()
   @Get('live')
-  @ApiOperation({ summary: 'Liveness: the process answers HTTP (it checks no dependency).' })
-  @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } })
+  @ApiOperation({
+    operationId: 'getLiveness',
+    summary: 'Liveness: the process answers HTTP (it checks no dependency).',
+    description: 'Answers 200 while the process serves HTTP; restart the replica when it does not.',
+  })
+  @ApiOkResponse({
+    schema: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } },
+  })
   live(): LiveResponse {
     return { status: 'ok' };
   }
@@ -35,15 +42,20 @@ export class HealthController {
   @Public()
   @Get('ready')
   @ApiOperation({
+    operationId: 'getReadiness',
     summary: 'Readiness: the database answers, every migration is applied, and the replica is not shutting down.',
+    description:
+      'Answers 503 while the replica shuts down or cannot serve: take it out of the load balancer meanwhile.',
   })
   @ApiOkResponse({
     schema: {
       type: 'object',
+      required: ['status', 'checks'],
       properties: {
         status: { type: 'string', enum: ['ok'] },
         checks: {
           type: 'object',
+          required: ['database', 'migrations'],
           properties: {
             database: { type: 'string', enum: ['up'] },
             migrations: { type: 'string', enum: ['applied'] },

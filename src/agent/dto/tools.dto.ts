@@ -14,6 +14,7 @@ export class McpServerStatusDto {
   @ApiProperty({ enum: ['connected', 'connecting', 'failed'] })
   status: 'connected' | 'connecting' | 'failed';
   /** How many of its tools are offered. */
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 0 })
   tools: number;
   /** Why it is not connected (never a header value or an environment variable). */
   error?: string;

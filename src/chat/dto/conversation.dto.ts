@@ -1,11 +1,17 @@
+import { ApiProperty } from '@nestjs/swagger';
+
 export class ConversationDto {
+  @ApiProperty({ format: 'uuid' })
   id: string;
   /** Set from the first message; renamable. */
   title: string | null;
   /** ISO 8601 UTC. */
+  @ApiProperty({ format: 'date-time' })
   created_at: string;
   /** Last activity (a turn or a rename), ISO 8601 UTC. */
+  @ApiProperty({ format: 'date-time' })
   updated_at: string;
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0 })
   message_count: number;
 }
 

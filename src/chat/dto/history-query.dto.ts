@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
@@ -7,6 +8,7 @@ export const CURSOR_MAX_LENGTH = 512;
 
 export class HistoryQueryDto {
   /** Messages per page, 1..200. */
+  @ApiPropertyOptional({ type: 'integer', format: 'int32' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -15,6 +17,7 @@ export class HistoryQueryDto {
   limit: number = HISTORY_DEFAULT_LIMIT;
 
   /** `next_cursor` of the previous page: returns the messages before it. Omit for the newest page. */
+  @ApiPropertyOptional({ pattern: '^[A-Za-z0-9_-]+$' })
   @IsOptional()
   @IsString()
   @MaxLength(CURSOR_MAX_LENGTH)

@@ -1,3 +1,5 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ERROR_CODE_NAMES } from '../../common/errors/error-code';
 import type { MessageRole, MessageStatus } from '../entities/message.entity';
 
 export class ToolCallDto {
@@ -8,12 +10,14 @@ export class ToolCallDto {
   /** The MCP server that served the tool. */
   server: string;
   arguments: Record<string, unknown>;
-  /** What the tool returned (structured content when it gave some, else its text). */
+  /** What the tool returned: its structured content when it gave some, else its text. */
+  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }] })
   result: unknown;
   is_error: boolean;
 }
 
 export class MessageDto {
+  @ApiProperty({ format: 'uuid' })
   id: string;
   role: MessageRole;
   content: string;
@@ -21,12 +25,15 @@ export class MessageDto {
   /** `pending` while its turn runs; `failed` when the turn failed (see `error_code`). */
   status: MessageStatus;
   /** Why the turn failed (a problem `code`), else null. */
+  @ApiProperty({ type: 'string', enum: ERROR_CODE_NAMES, nullable: true })
   error_code: string | null;
   /** ISO 8601 UTC. */
+  @ApiProperty({ format: 'date-time' })
   created_at: string;
 }
 
 export class HistoryPageDto {
+  @ApiProperty({ format: 'uuid' })
   conversation_id: string;
   /** Oldest to newest within the page; the first page is the newest. */
   messages: MessageDto[];

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { HasVisibleText, IsStorableText } from '../../common/validation/storable-text';
 
@@ -12,6 +13,7 @@ export class SendMessageDto {
   message: string;
 
   /** Continue this conversation; omit it to start a new one. */
+  @ApiProperty({ required: false, maxLength: 36 })
   @IsOptional()
   @IsUUID()
   conversation_id?: string;

@@ -64,6 +64,9 @@ const ERROR_CODES: Record<ErrorCode, ErrorCodeInfo> = {
   model_timeout: { status: 504, title: 'Model timed out' },
 };
 
+/** Every code, in declaration order: the `ErrorCode` enum of the OpenAPI document is built from it. */
+export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as readonly ErrorCode[];
+
 export function describeErrorCode(code: ErrorCode): ErrorCodeInfo {
   return ERROR_CODES[code];
 }

@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { apiHeaders, type ApiResponseHeader } from '../http/api-headers';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 import { ProblemDto } from './problem.dto';
 
@@ -19,6 +20,13 @@ const DESCRIPTIONS: Record<number, string> = {
   504: 'The model timed out.',
 };
 
+/** Headers an error response of that status carries besides `x-request-id` (which every response has). */
+const HEADERS: Record<number, ApiResponseHeader[]> = {
+  409: ['Retry-After'],
+  429: ['Retry-After', 'RateLimit', 'RateLimit-Policy'],
+  503: ['Retry-After'],
+};
+
 /** Documents each listed status as a problem+json response. */
 export function ApiProblemResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
@@ -27,6 +35,7 @@ export function ApiProblemResponses(...statuses: number[]): MethodDecorator & Cl
       ApiResponse({
         status,
         description: DESCRIPTIONS[status] ?? 'Error',
+        ...(HEADERS[status] && { headers: apiHeaders(...HEADERS[status]) }),
         content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemDto) } } },
       }),
     ),

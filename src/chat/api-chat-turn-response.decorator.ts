@@ -1,0 +1,41 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
+import type { AgentEvent } from '../agent/agent-turn';
+import { apiHeaders } from '../common/http/api-headers';
+import { CHAT_STREAM_EVENTS } from './dto/chat-stream-event.dto';
+import { ChatTurnDto } from './dto/chat-turn.dto';
+import { EVENT_STREAM } from './sse/stream-turn';
+
+// Every event the agent emits is documented.
+const _everyAgentEventDocumented: readonly (keyof typeof CHAT_STREAM_EVENTS)[] = [] as AgentEvent['type'][];
+
+const events = Object.entries(CHAT_STREAM_EVENTS);
+
+/**
+ * The 200 of a chat turn, typed explicitly: the handler may hand the reply over to the stream
+ * (`Promise<ChatTurnDto | void>`), and the Swagger plugin does not infer a union return type.
+ */
+export function ApiChatTurnResponse(): MethodDecorator {
+  return applyDecorators(
+    ApiExtraModels(ChatTurnDto, ...events.map(([, model]) => model)),
+    ApiOkResponse({
+      description:
+        'The turn’s answer (`application/json`), or with `Accept: text/event-stream` the turn as Server-Sent ' +
+        'Events: the schema is that of one event, its `id:`, `event:` and `data:` (JSON) lines. `turn.started` ' +
+        'comes first; `turn.completed` or `error` last.',
+      headers: apiHeaders('RateLimit', 'RateLimit-Policy'),
+      content: {
+        'application/json': { schema: { $ref: getSchemaPath(ChatTurnDto) } },
+        [EVENT_STREAM]: {
+          schema: {
+            oneOf: events.map(([, model]) => ({ $ref: getSchemaPath(model) })),
+            discriminator: {
+              propertyName: 'event',
+              mapping: Object.fromEntries(events.map(([name, model]) => [name, getSchemaPath(model)])),
+            },
+          },
+        },
+      },
+    }),
+  );
+}
