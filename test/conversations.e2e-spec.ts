@@ -146,6 +146,21 @@ describe('Conversations API', () => {
     expect(response.json().errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
   });
 
+  it.each([
+    ['year 0000, which PostgreSQL cannot store', '0000-01-01T00:00:00.000000Z'],
+    ['a year before the common era', '-0001-01-01T00:00:00.000000Z'],
+    ['a year past 9999', '+10000-01-01T00:00:00.000000Z'],
+  ])('answers 400 invalid_cursor, not 500, to a forged cursor dated %s', async (_case, updatedAt) => {
+    const forged = Buffer.from(JSON.stringify({ scope: 'conversations', updatedAt, id: randomUUID() })).toString(
+      'base64url',
+    );
+
+    const response = await get(newUserId(), `?cursor=${forged}`);
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'invalid_cursor', errors: [{ field: 'cursor' }] });
+  });
+
   it('answers 404 problem+json for a PATCH of a conversation that does not exist', async () => {
     const userId = newUserId();
     const response = await t.app.inject({
