@@ -147,6 +147,20 @@ describe('/mcp: the tasks MCP server over Streamable HTTP', () => {
     expect(await tasksOf(userId)).toEqual([]);
   });
 
+  it.each([
+    ['a NUL', 'Buy\u0000milk'],
+    ['a lone surrogate', 'Buy \ud800 milk'],
+  ])('refuses a title with %s as a tool error naming the field, storing nothing', async (_case, title) => {
+    const userId = newUserId();
+    const { client } = await connect(userId);
+
+    const result = await call(client, 'add_task', { title });
+
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toMatch(/title must not contain NUL characters or unpaired surrogates/);
+    expect(await tasksOf(userId)).toEqual([]);
+  });
+
   describe('sessions', () => {
     it('answers a session opened by A to B’s token with 404, exactly as for an unknown session', async () => {
       const [a, b] = [newUserId(), newUserId()];

@@ -112,6 +112,22 @@ describe('The built-in tasks MCP server, through POST /api/{user_id}/chat', () =
       expect(await tasksOf(userId)).toEqual([]);
     });
 
+    it.each([
+      ['a NUL in the title', { title: 'Buy\u0000milk' }, /title/],
+      ['a NUL in the description', { title: 'ok', description: 'two\u0000litres' }, /description/],
+      ['a lone surrogate in the title', { title: 'Buy \ud800 milk' }, /title/],
+      ['a lone surrogate in the description', { title: 'ok', description: 'semi \udfff skimmed' }, /description/],
+    ])('refuses %s as a clean tool error, not a database error, storing nothing', async (_case, input, field) => {
+      const userId = newUserId();
+
+      const [call] = await runTools(userId, { name: 'add_task', input });
+
+      expect(call.is_error).toBe(true);
+      expect(String(call.result)).toMatch(field);
+      expect(String(call.result)).toMatch(/NUL characters or unpaired surrogates/);
+      expect(await tasksOf(userId)).toEqual([]);
+    });
+
     it('refuses an extra user_id argument instead of ignoring it, and stores nothing for anyone', async () => {
       const [caller, victim] = [newUserId(), newUserId()];
 
@@ -275,6 +291,22 @@ describe('The built-in tasks MCP server, through POST /api/{user_id}/chat', () =
       expect(nothing).toMatchObject({ is_error: true, result: expect.stringMatching(/title, a new description/) });
       expect(blank).toMatchObject({ is_error: true, result: expect.stringMatching(/title must not be blank/) });
       expect(await tasksOf(userId)).toEqual([expect.objectContaining({ title: 'Untouched' })]);
+    });
+
+    it('refuses a lone surrogate or a NUL in a new title, leaving the task as it was', async () => {
+      const userId = newUserId();
+      const task = await insertTask(userId, { title: 'Untouched' });
+
+      const calls = await runTools(
+        userId,
+        { name: 'update_task', input: { task_id: task.id, title: 'half \ud83d' } },
+        { name: 'update_task', input: { task_id: task.id, description: 'nul \u0000' } },
+      );
+
+      for (const call of calls) {
+        expect(call).toMatchObject({ is_error: true, result: expect.stringMatching(/unpaired surrogates/) });
+      }
+      expect(await tasksOf(userId)).toEqual([expect.objectContaining({ title: 'Untouched', description: null })]);
     });
 
     it('answers "task N not found" for an unknown id', async () => {

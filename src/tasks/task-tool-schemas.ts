@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isStorableText, unstorableTextMessage } from '../common/validation/storable-text';
 import { TASK_DESCRIPTION_MAX_LENGTH, TASK_TITLE_MAX_LENGTH } from './task.entity';
 
 /** The largest PostgreSQL `integer`: a bigger id is a validation error, not a database error. */
@@ -20,12 +21,14 @@ const title = z
   .trim()
   .min(1, 'title must not be blank')
   .max(TASK_TITLE_MAX_LENGTH)
+  .refine(isStorableText, unstorableTextMessage('title'))
   .describe(`A short title, 1 to ${TASK_TITLE_MAX_LENGTH} characters.`);
 
 const description = z
   .string()
   .trim()
   .max(TASK_DESCRIPTION_MAX_LENGTH)
+  .refine(isStorableText, unstorableTextMessage('description'))
   .describe(`Optional details, up to ${TASK_DESCRIPTION_MAX_LENGTH} characters; an empty string means none.`);
 
 // Strict objects: an undeclared argument (say a `user_id` the model made up) is refused, never ignored.
