@@ -1,5 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
@@ -254,5 +254,96 @@ describe('/mcp: the tasks MCP server over Streamable HTTP', () => {
 
       expect(Object.keys(response.json().paths)).not.toContain('/mcp');
     });
+  });
+});
+
+describe('/mcp per-user rate limit', () => {
+  const LIMIT = 6;
+  let t: TestApp;
+  let url: URL;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { MCP_RATE_LIMIT_PER_MINUTE: String(LIMIT) } });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    url = new URL(`http://127.0.0.1:${port}/mcp`);
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    await t.close();
+  });
+
+  const post = (userId: string, body: unknown) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: MCP_ACCEPT, ...t.authHeaders(userId) },
+      body: JSON.stringify(body),
+    });
+
+  it('sends the MCP budget in RateLimit-Policy and RateLimit headers on answered requests', async () => {
+    const response = await post(newUserId(), INITIALIZE);
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('ratelimit-policy')).toBe(`"mcp";q=${LIMIT};w=60`);
+    expect(response.headers.get('ratelimit')).toMatch(new RegExp(`^"mcp";r=${LIMIT - 1};t=\\d+$`));
+  });
+
+  it('stops a burst of add_task calls from one token at the budget: 429, and nothing more is stored', async () => {
+    const userId = newUserId();
+    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: t.authHeaders(userId) } });
+    const client = new Client({ name: 'burst', version: '1.0.0' });
+    clients.push(client);
+    await client.connect(transport);
+
+    const outcomes = [];
+    for (let i = 0; i < LIMIT * 2; i++) {
+      outcomes.push(
+        await client.callTool({ name: 'add_task', arguments: { title: `task ${i}` } }).then(
+          () => 'stored',
+          (error: unknown) => error,
+        ),
+      );
+    }
+
+    const refused = outcomes.filter((outcome) => outcome !== 'stored');
+    expect(refused.length).toBeGreaterThan(LIMIT);
+    expect(refused[0]).toBeInstanceOf(StreamableHTTPError);
+    expect(refused[0]).toMatchObject({ code: 429 });
+    const stored = await t.dataSource.getRepository(TaskEntity).countBy({ userId });
+    expect(stored).toBe(outcomes.length - refused.length);
+    expect(stored).toBeLessThan(LIMIT);
+  });
+
+  it('answers past the budget with 429 problem+json, Retry-After and RateLimit r=0', async () => {
+    const userId = newUserId();
+    for (let i = 0; i < LIMIT; i++) await post(userId, INITIALIZE);
+
+    const response = await post(userId, INITIALIZE);
+
+    expect(response.status).toBe(429);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const retryAfter = Number(response.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(response.headers.get('ratelimit')).toBe(`"mcp";r=0;t=${retryAfter}`);
+    expect(await response.json()).toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      detail: expect.stringMatching(new RegExp(`^Too many MCP requests: at most ${LIMIT} a minute`)),
+    });
+  });
+
+  it('does not count requests refused with 401', async () => {
+    const userId = newUserId();
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: MCP_ACCEPT },
+      body: '{}',
+    });
+
+    const response = await post(userId, INITIALIZE);
+
+    expect(response.headers.get('ratelimit')).toMatch(new RegExp(`^"mcp";r=${LIMIT - 1};`));
   });
 });

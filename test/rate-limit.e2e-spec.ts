@@ -17,7 +17,7 @@ import { MetricsModule } from '../src/metrics/metrics.module';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
 import { ChatRateLimitGuard } from '../src/chat/rate-limit/chat-rate-limit.guard';
-import { ChatRateLimitModule } from '../src/chat/rate-limit/chat-rate-limit.module';
+import { RateLimitModule } from '../src/chat/rate-limit/rate-limit.module';
 import { RATE_LIMIT_NAMESPACE } from '../src/chat/rate-limit/rate-limit-key';
 import { startChatHarness, type ChatHarness } from './support/chat-harness';
 import { newUserId, TEST_JWT_SECRET } from './support/test-app';
@@ -54,7 +54,7 @@ async function startLimitedApp(env: Record<string, string> = {}): Promise<NestFa
     ...env,
   });
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(config), MetricsModule, AuthModule, ChatRateLimitModule],
+    imports: [ConfigModule.forRoot(config), MetricsModule, AuthModule, RateLimitModule],
     controllers: [LimitedController],
     providers: [
       { provide: APP_PIPE, useClass: StrictValidationPipe },
