@@ -130,6 +130,7 @@ describe('/mcp: the tasks MCP server over Streamable HTTP', () => {
         },
       ],
       has_more: false,
+      next_cursor: null,
     });
     expect(completed.structuredContent).toEqual({ task_id: taskId, status: 'completed', title: 'Renew passport' });
     expect(await tasksOf(userId)).toEqual([expect.objectContaining({ id: taskId, completed: true })]);
@@ -345,5 +346,79 @@ describe('/mcp per-user rate limit', () => {
     const response = await post(userId, INITIALIZE);
 
     expect(response.headers.get('ratelimit')).toMatch(new RegExp(`^"mcp";r=${LIMIT - 1};`));
+  });
+});
+
+describe('/mcp task quota and paging', () => {
+  const MAX_TASKS = 3;
+  let t: TestApp;
+  let url: URL;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { TASKS_MAX_PER_USER: String(MAX_TASKS) } });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    url = new URL(`http://127.0.0.1:${port}/mcp`);
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    await t.close();
+  });
+
+  async function connect(userId: string): Promise<Client> {
+    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: t.authHeaders(userId) } });
+    const client = new Client({ name: 'quota', version: '1.0.0' });
+    clients.push(client);
+    await client.connect(transport);
+    return client;
+  }
+
+  const addTask = (client: Client, title: string) =>
+    client.callTool({ name: 'add_task', arguments: { title } }) as Promise<CallToolResult>;
+  const countTasks = (userId: string) => t.dataSource.getRepository(TaskEntity).countBy({ userId });
+
+  it('refuses add_task past TASKS_MAX_PER_USER with a tool error the model can explain', async () => {
+    const userId = newUserId();
+    const client = await connect(userId);
+    for (let i = 0; i < MAX_TASKS; i++) expect((await addTask(client, `task ${i}`)).isError).toBeFalsy();
+
+    const refused = await addTask(client, 'one too many');
+
+    expect(refused).toMatchObject({
+      isError: true,
+      content: [{ type: 'text', text: expect.stringMatching(new RegExp(`limit of ${MAX_TASKS} tasks`)) }],
+    });
+    expect(await countTasks(userId)).toBe(MAX_TASKS);
+  });
+
+  it('holds the quota under concurrent add_task calls: never more than the cap stored', async () => {
+    const userId = newUserId();
+    const client = await connect(userId);
+
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => addTask(client, `burst ${i}`)));
+
+    expect(results.filter((result) => !result.isError)).toHaveLength(MAX_TASKS);
+    expect(await countTasks(userId)).toBe(MAX_TASKS);
+  });
+
+  it('pages list_tasks with a next_cursor that the SDK client validates against the output schema', async () => {
+    const userId = newUserId();
+    await t.dataSource.query(
+      `INSERT INTO tasks (user_id, title) SELECT $1, 'task ' || n FROM generate_series(1, 150) AS n`,
+      [userId],
+    );
+    const client = await connect(userId);
+
+    const first = (await client.callTool({ name: 'list_tasks', arguments: {} })) as CallToolResult;
+    const { next_cursor } = first.structuredContent as { next_cursor: string };
+    const second = (await client.callTool({
+      name: 'list_tasks',
+      arguments: { cursor: next_cursor },
+    })) as CallToolResult;
+
+    expect(first.structuredContent).toMatchObject({ has_more: true, tasks: expect.any(Array) });
+    expect(second.structuredContent).toMatchObject({ has_more: false, next_cursor: null });
+    expect((second.structuredContent as { tasks: unknown[] }).tasks).toHaveLength(50);
   });
 });

@@ -172,14 +172,57 @@ describe('The built-in tasks MCP server, through POST /api/{user_id}/chat', () =
           },
         ],
         has_more: false,
+        next_cursor: null,
       });
       expect(listed(pending).map((task) => task.task_id)).toEqual([milk.id]);
       expect(listed(completed).map((task) => task.task_id)).toEqual([bills.id]);
     });
 
+    it('pages past 100 tasks with an opaque next_cursor, each page disjoint, the last with none', async () => {
+      const userId = newUserId();
+      await h.t.dataSource.query(
+        `INSERT INTO tasks (user_id, title) SELECT $1, 'task ' || n FROM generate_series(1, 105) AS n`,
+        [userId],
+      );
+      const [first] = await runTools(userId, { name: 'list_tasks', input: {} });
+      const firstPage = first.result as { tasks: ListedTask[]; has_more: boolean; next_cursor: string | null };
+
+      const [second] = await runTools(userId, { name: 'list_tasks', input: { cursor: firstPage.next_cursor } });
+
+      const secondPage = second.result as typeof firstPage;
+      expect(firstPage.tasks).toHaveLength(100);
+      expect(firstPage).toMatchObject({ has_more: true, next_cursor: expect.any(String) });
+      expect(secondPage).toMatchObject({ has_more: false, next_cursor: null });
+      const titles = [...firstPage.tasks, ...secondPage.tasks].map((task) => task.title);
+      expect(titles).toEqual(Array.from({ length: 105 }, (_, index) => `task ${index + 1}`));
+    });
+
+    it('refuses a forged cursor, or one from a listing with another status, as a tool error', async () => {
+      const userId = newUserId();
+      await h.t.dataSource.query(
+        `INSERT INTO tasks (user_id, title) SELECT $1, 'task ' || n FROM generate_series(1, 101) AS n`,
+        [userId],
+      );
+      const [pending] = await runTools(userId, { name: 'list_tasks', input: { status: 'pending' } });
+      const { next_cursor } = pending.result as { next_cursor: string };
+
+      const [otherStatus, forged] = await runTools(
+        userId,
+        { name: 'list_tasks', input: { status: 'all', cursor: next_cursor } },
+        {
+          name: 'list_tasks',
+          input: { cursor: Buffer.from('{"scope":"tasks:all","id":"1 OR 1=1"}').toString('base64url') },
+        },
+      );
+
+      for (const call of [otherStatus, forged]) {
+        expect(call).toMatchObject({ is_error: true, result: expect.stringMatching(/not a cursor of this listing/) });
+      }
+    });
+
     it('answers an empty list for a user with no tasks', async () => {
       const [call] = await runTools(newUserId(), { name: 'list_tasks', input: { status: 'all' } });
-      expect(call).toMatchObject({ is_error: false, result: { tasks: [], has_more: false } });
+      expect(call).toMatchObject({ is_error: false, result: { tasks: [], has_more: false, next_cursor: null } });
     });
 
     it('refuses a status other than all, pending or completed', async () => {
