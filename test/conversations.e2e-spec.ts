@@ -225,6 +225,18 @@ describe('Conversations per user (CHAT_MAX_CONVERSATIONS_PER_USER)', () => {
     expect(await countOf('conversations', userId)).toBe(MAX);
   });
 
+  it('titles a new conversation from its message cut on a grapheme boundary, never inside an emoji', async () => {
+    const userId = newUserId();
+    const family = '👨‍👩‍👧‍👦';
+    h.sim.enqueue({ kind: 'text', text: 'Hello.' });
+
+    const response = await h.send({ message: `${'x'.repeat(75)}${family.repeat(3)}` }, userId);
+
+    const { conversation_id } = response.json();
+    const [{ title }] = await h.t.dataSource.query('SELECT title FROM conversations WHERE id = $1', [conversation_id]);
+    expect(title).toBe(`${'x'.repeat(75)}…`);
+  });
+
   it('holds the cap when new conversations are started concurrently', async () => {
     const userId = newUserId();
     await insertConversation(h.t.dataSource, { userId });
