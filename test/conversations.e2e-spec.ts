@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConversationEntity } from '../src/chat/entities/conversation.entity';
+import { startChatHarness, type ChatHarness } from './support/chat-harness';
 import { insertConversation, insertMessages } from './support/factories';
 import { createTestApp, newUserId, type TestApp } from './support/test-app';
 
@@ -146,6 +147,21 @@ describe('Conversations API', () => {
     expect(response.json().errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
   });
 
+  it.each([
+    ['year 0000, which PostgreSQL cannot store', '0000-01-01T00:00:00.000000Z'],
+    ['a year before the common era', '-0001-01-01T00:00:00.000000Z'],
+    ['a year past 9999', '+10000-01-01T00:00:00.000000Z'],
+  ])('answers 400 invalid_cursor, not 500, to a forged cursor dated %s', async (_case, updatedAt) => {
+    const forged = Buffer.from(JSON.stringify({ scope: 'conversations', updatedAt, id: randomUUID() })).toString(
+      'base64url',
+    );
+
+    const response = await get(newUserId(), `?cursor=${forged}`);
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'invalid_cursor', errors: [{ field: 'cursor' }] });
+  });
+
   it('answers 404 problem+json for a PATCH of a conversation that does not exist', async () => {
     const userId = newUserId();
     const response = await t.app.inject({
@@ -156,5 +172,80 @@ describe('Conversations API', () => {
     });
     expect(response.statusCode).toBe(404);
     expect(response.json().code).toBe('conversation_not_found');
+  });
+});
+
+describe('Conversations per user (CHAT_MAX_CONVERSATIONS_PER_USER)', () => {
+  const MAX = 3;
+  let h: ChatHarness;
+  beforeAll(async () => {
+    h = await startChatHarness({ env: { CHAT_MAX_CONVERSATIONS_PER_USER: String(MAX) } });
+  });
+  afterAll(() => h.close());
+  beforeEach(() => h.sim.reset());
+
+  const countOf = async (table: 'conversations' | 'messages', userId: string) =>
+    (await h.t.dataSource.query(`SELECT count(*)::int AS count FROM ${table} WHERE user_id = $1`, [userId]))[0]
+      .count as number;
+
+  it('refuses a new conversation past the cap with 409 conversation_limit_reached, storing nothing', async () => {
+    const userId = newUserId();
+    const existing = [];
+    for (let i = 0; i < MAX; i++) existing.push(await insertConversation(h.t.dataSource, { userId }));
+
+    const refused = await h.send({ message: 'One more, please' }, userId);
+
+    expect(refused.statusCode).toBe(409);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.json()).toMatchObject({
+      status: 409,
+      code: 'conversation_limit_reached',
+      detail: expect.stringContaining(`${MAX} conversations`),
+    });
+    expect(h.sim.requests).toHaveLength(0);
+    expect(await countOf('conversations', userId)).toBe(MAX);
+    expect(await countOf('messages', userId)).toBe(0);
+  });
+
+  it('still answers in an existing conversation at the cap, and starts one again once one is deleted', async () => {
+    const userId = newUserId();
+    const [first] = [await insertConversation(h.t.dataSource, { userId })];
+    for (let i = 1; i < MAX; i++) await insertConversation(h.t.dataSource, { userId });
+    h.sim.enqueue({ kind: 'text', text: 'Still here.' }, { kind: 'text', text: 'New one.' });
+
+    const continued = await h.send({ message: 'Go on', conversation_id: first.id }, userId);
+    await h.t.app.inject({
+      method: 'DELETE',
+      url: `/api/${userId}/conversations/${first.id}`,
+      headers: h.t.authHeaders(userId),
+    });
+    const started = await h.send({ message: 'Fresh start' }, userId);
+
+    expect([continued.statusCode, started.statusCode]).toEqual([200, 200]);
+    expect(await countOf('conversations', userId)).toBe(MAX);
+  });
+
+  it('titles a new conversation from its message cut on a grapheme boundary, never inside an emoji', async () => {
+    const userId = newUserId();
+    const family = '👨‍👩‍👧‍👦';
+    h.sim.enqueue({ kind: 'text', text: 'Hello.' });
+
+    const response = await h.send({ message: `${'x'.repeat(75)}${family.repeat(3)}` }, userId);
+
+    const { conversation_id } = response.json();
+    const [{ title }] = await h.t.dataSource.query('SELECT title FROM conversations WHERE id = $1', [conversation_id]);
+    expect(title).toBe(`${'x'.repeat(75)}…`);
+  });
+
+  it('holds the cap when new conversations are started concurrently', async () => {
+    const userId = newUserId();
+    await insertConversation(h.t.dataSource, { userId });
+    h.sim.respondWith(() => ({ kind: 'text', text: 'Hello.' }));
+
+    const responses = await Promise.all(Array.from({ length: 8 }, () => h.send({ message: 'Hi' }, userId)));
+
+    const statuses = responses.map((response) => response.statusCode).sort();
+    expect(statuses).toEqual([200, 200, 409, 409, 409, 409, 409, 409]);
+    expect(await countOf('conversations', userId)).toBe(MAX);
   });
 });

@@ -155,6 +155,40 @@ describe('Idempotency-Key on POST /api/{user_id}/chat', () => {
     expect(response.json().errors).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
   });
 
+  it.each([
+    ['a space', 'order 42'],
+    ['a non-ASCII letter', 'caf\u00e9-42'],
+    ['a control character', 'order\t42'],
+  ])('refuses a key with %s: keys are 1..255 visible ASCII characters', async (_case, key) => {
+    const response = await h.send({ message: 'hi' }, newUserId(), { 'idempotency-key': key });
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({
+      code: 'validation_failed',
+      errors: [{ field: 'Idempotency-Key', message: 'must be 1..255 visible ASCII characters' }],
+    });
+    expect(h.sim.requests).toHaveLength(0);
+  });
+
+  it('accepts a key of 255 visible ASCII characters, punctuation included', async () => {
+    h.sim.enqueue({ kind: 'text', text: 'Accepted.' });
+    const key = `${randomUUID()}:!~{}"\\`.padEnd(255, '#');
+
+    const response = await h.send({ message: 'hi' }, newUserId(), { 'idempotency-key': key });
+
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('documents the Idempotency-Key header as exactly what it accepts: 1..255 visible ASCII characters', async () => {
+    const document = (await h.t.app.inject({ method: 'GET', url: '/docs-json' })).json();
+    const parameters: { name: string; in: string; description: string }[] =
+      document.paths['/api/{user_id}/chat'].post.parameters;
+
+    const header = parameters.find((parameter) => parameter.name === 'Idempotency-Key');
+
+    expect(header?.description).toMatch(/^1\.\.255 visible ASCII characters \(0x21–0x7E/);
+  });
+
   it('purges keys older than the retention period and keeps newer ones', async () => {
     const userId = newUserId();
     await h.t.dataSource.query(

@@ -1,5 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
@@ -130,6 +130,7 @@ describe('/mcp: the tasks MCP server over Streamable HTTP', () => {
         },
       ],
       has_more: false,
+      next_cursor: null,
     });
     expect(completed.structuredContent).toEqual({ task_id: taskId, status: 'completed', title: 'Renew passport' });
     expect(await tasksOf(userId)).toEqual([expect.objectContaining({ id: taskId, completed: true })]);
@@ -144,6 +145,20 @@ describe('/mcp: the tasks MCP server over Streamable HTTP', () => {
     expect(result.isError).toBe(true);
     expect(JSON.stringify(result.content)).toMatch(/Unrecognized key: \\"user_id\\"/);
     expect(await tasksOf(other)).toEqual([]);
+    expect(await tasksOf(userId)).toEqual([]);
+  });
+
+  it.each([
+    ['a NUL', 'Buy\u0000milk'],
+    ['a lone surrogate', 'Buy \ud800 milk'],
+  ])('refuses a title with %s as a tool error naming the field, storing nothing', async (_case, title) => {
+    const userId = newUserId();
+    const { client } = await connect(userId);
+
+    const result = await call(client, 'add_task', { title });
+
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toMatch(/title must not contain NUL characters or unpaired surrogates/);
     expect(await tasksOf(userId)).toEqual([]);
   });
 
@@ -240,5 +255,170 @@ describe('/mcp: the tasks MCP server over Streamable HTTP', () => {
 
       expect(Object.keys(response.json().paths)).not.toContain('/mcp');
     });
+  });
+});
+
+describe('/mcp per-user rate limit', () => {
+  const LIMIT = 6;
+  let t: TestApp;
+  let url: URL;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { MCP_RATE_LIMIT_PER_MINUTE: String(LIMIT) } });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    url = new URL(`http://127.0.0.1:${port}/mcp`);
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    await t.close();
+  });
+
+  const post = (userId: string, body: unknown) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: MCP_ACCEPT, ...t.authHeaders(userId) },
+      body: JSON.stringify(body),
+    });
+
+  it('sends the MCP budget in RateLimit-Policy and RateLimit headers on answered requests', async () => {
+    const response = await post(newUserId(), INITIALIZE);
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('ratelimit-policy')).toBe(`"mcp";q=${LIMIT};w=60`);
+    expect(response.headers.get('ratelimit')).toMatch(new RegExp(`^"mcp";r=${LIMIT - 1};t=\\d+$`));
+  });
+
+  it('stops a burst of add_task calls from one token at the budget: 429, and nothing more is stored', async () => {
+    const userId = newUserId();
+    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: t.authHeaders(userId) } });
+    const client = new Client({ name: 'burst', version: '1.0.0' });
+    clients.push(client);
+    await client.connect(transport);
+
+    const outcomes = [];
+    for (let i = 0; i < LIMIT * 2; i++) {
+      outcomes.push(
+        await client.callTool({ name: 'add_task', arguments: { title: `task ${i}` } }).then(
+          () => 'stored',
+          (error: unknown) => error,
+        ),
+      );
+    }
+
+    const refused = outcomes.filter((outcome) => outcome !== 'stored');
+    expect(refused.length).toBeGreaterThan(LIMIT);
+    expect(refused[0]).toBeInstanceOf(StreamableHTTPError);
+    expect(refused[0]).toMatchObject({ code: 429 });
+    const stored = await t.dataSource.getRepository(TaskEntity).countBy({ userId });
+    expect(stored).toBe(outcomes.length - refused.length);
+    expect(stored).toBeLessThan(LIMIT);
+  });
+
+  it('answers past the budget with 429 problem+json, Retry-After and RateLimit r=0', async () => {
+    const userId = newUserId();
+    for (let i = 0; i < LIMIT; i++) await post(userId, INITIALIZE);
+
+    const response = await post(userId, INITIALIZE);
+
+    expect(response.status).toBe(429);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const retryAfter = Number(response.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(response.headers.get('ratelimit')).toBe(`"mcp";r=0;t=${retryAfter}`);
+    expect(await response.json()).toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      detail: expect.stringMatching(new RegExp(`^Too many MCP requests: at most ${LIMIT} a minute`)),
+    });
+  });
+
+  it('does not count requests refused with 401', async () => {
+    const userId = newUserId();
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: MCP_ACCEPT },
+      body: '{}',
+    });
+
+    const response = await post(userId, INITIALIZE);
+
+    expect(response.headers.get('ratelimit')).toMatch(new RegExp(`^"mcp";r=${LIMIT - 1};`));
+  });
+});
+
+describe('/mcp task quota and paging', () => {
+  const MAX_TASKS = 3;
+  let t: TestApp;
+  let url: URL;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { TASKS_MAX_PER_USER: String(MAX_TASKS) } });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    url = new URL(`http://127.0.0.1:${port}/mcp`);
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    await t.close();
+  });
+
+  async function connect(userId: string): Promise<Client> {
+    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: t.authHeaders(userId) } });
+    const client = new Client({ name: 'quota', version: '1.0.0' });
+    clients.push(client);
+    await client.connect(transport);
+    return client;
+  }
+
+  const addTask = (client: Client, title: string) =>
+    client.callTool({ name: 'add_task', arguments: { title } }) as Promise<CallToolResult>;
+  const countTasks = (userId: string) => t.dataSource.getRepository(TaskEntity).countBy({ userId });
+
+  it('refuses add_task past TASKS_MAX_PER_USER with a tool error the model can explain', async () => {
+    const userId = newUserId();
+    const client = await connect(userId);
+    for (let i = 0; i < MAX_TASKS; i++) expect((await addTask(client, `task ${i}`)).isError).toBeFalsy();
+
+    const refused = await addTask(client, 'one too many');
+
+    expect(refused).toMatchObject({
+      isError: true,
+      content: [{ type: 'text', text: expect.stringMatching(new RegExp(`limit of ${MAX_TASKS} tasks`)) }],
+    });
+    expect(await countTasks(userId)).toBe(MAX_TASKS);
+  });
+
+  it('holds the quota under concurrent add_task calls: never more than the cap stored', async () => {
+    const userId = newUserId();
+    const client = await connect(userId);
+
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => addTask(client, `burst ${i}`)));
+
+    expect(results.filter((result) => !result.isError)).toHaveLength(MAX_TASKS);
+    expect(await countTasks(userId)).toBe(MAX_TASKS);
+  });
+
+  it('pages list_tasks with a next_cursor that the SDK client validates against the output schema', async () => {
+    const userId = newUserId();
+    await t.dataSource.query(
+      `INSERT INTO tasks (user_id, title) SELECT $1, 'task ' || n FROM generate_series(1, 150) AS n`,
+      [userId],
+    );
+    const client = await connect(userId);
+
+    const first = (await client.callTool({ name: 'list_tasks', arguments: {} })) as CallToolResult;
+    const { next_cursor } = first.structuredContent as { next_cursor: string };
+    const second = (await client.callTool({
+      name: 'list_tasks',
+      arguments: { cursor: next_cursor },
+    })) as CallToolResult;
+
+    expect(first.structuredContent).toMatchObject({ has_more: true, tasks: expect.any(Array) });
+    expect(second.structuredContent).toMatchObject({ has_more: false, next_cursor: null });
+    expect((second.structuredContent as { tasks: unknown[] }).tasks).toHaveLength(50);
   });
 });

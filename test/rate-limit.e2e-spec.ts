@@ -17,7 +17,8 @@ import { MetricsModule } from '../src/metrics/metrics.module';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
 import { ChatRateLimitGuard } from '../src/chat/rate-limit/chat-rate-limit.guard';
-import { ChatRateLimitModule } from '../src/chat/rate-limit/chat-rate-limit.module';
+import { McpRateLimitGuard } from '../src/chat/rate-limit/mcp-rate-limit.guard';
+import { RateLimitModule } from '../src/chat/rate-limit/rate-limit.module';
 import { RATE_LIMIT_NAMESPACE } from '../src/chat/rate-limit/rate-limit-key';
 import { startChatHarness, type ChatHarness } from './support/chat-harness';
 import { newUserId, TEST_JWT_SECRET } from './support/test-app';
@@ -44,6 +45,17 @@ class LimitedController {
   }
 }
 
+/** Stands in for the `/mcp` controller: the JWT guard, then the MCP budget. */
+@Controller('mcp-limited')
+@UseGuards(McpRateLimitGuard)
+class McpLimitedController {
+  @Post()
+  @HttpCode(200)
+  send(): { ok: true } {
+    return { ok: true };
+  }
+}
+
 /** The auth, validation and problem+json of the real app around LimitedController: no database needed. */
 async function startLimitedApp(env: Record<string, string> = {}): Promise<NestFastifyApplication> {
   const config = loadConfig({
@@ -54,8 +66,8 @@ async function startLimitedApp(env: Record<string, string> = {}): Promise<NestFa
     ...env,
   });
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(config), MetricsModule, AuthModule, ChatRateLimitModule],
-    controllers: [LimitedController],
+    imports: [ConfigModule.forRoot(config), MetricsModule, AuthModule, RateLimitModule],
+    controllers: [LimitedController, McpLimitedController],
     providers: [
       { provide: APP_PIPE, useClass: StrictValidationPipe },
       { provide: APP_FILTER, useClass: ProblemDetailsFilter },
@@ -260,6 +272,28 @@ describe('chat rate limit across replicas and Redis failures', () => {
     const key = `${NAMESPACE}:chat:${userId}`;
     expect(await redis.pttl(key)).toBeGreaterThan(0);
     expect(await redis.pttl(key)).toBeLessThanOrEqual(60_000);
+  });
+
+  it('keeps the /mcp budget in the same Redis, shared by replicas and apart from the chat budget', async () => {
+    const [replicaA, replicaB] = [
+      await start({ REDIS_URL, MCP_RATE_LIMIT_PER_MINUTE: '2' }),
+      await start({ REDIS_URL, MCP_RATE_LIMIT_PER_MINUTE: '2' }),
+    ];
+    const userId = newUserId();
+    const mcp = (app: NestFastifyApplication) =>
+      app.inject({ method: 'POST', url: '/mcp-limited', headers: bearer(userId), payload: {} });
+
+    const statuses = [
+      (await mcp(replicaA)).statusCode,
+      (await mcp(replicaB)).statusCode,
+      (await mcp(replicaA)).statusCode,
+    ];
+    const chat = await send(replicaB, userId);
+
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(chat.statusCode).toBe(200);
+    expect(parseRateLimit(chat.headers.ratelimit).remaining).toBe(LIMIT - 1);
+    expect(await redis.exists(`${NAMESPACE}:mcp:${userId}`)).toBe(1);
   });
 
   it('keeps serving and limiting in process, and logs it, when Redis is unreachable from the start', async () => {

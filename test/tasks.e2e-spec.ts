@@ -112,6 +112,22 @@ describe('The built-in tasks MCP server, through POST /api/{user_id}/chat', () =
       expect(await tasksOf(userId)).toEqual([]);
     });
 
+    it.each([
+      ['a NUL in the title', { title: 'Buy\u0000milk' }, /title/],
+      ['a NUL in the description', { title: 'ok', description: 'two\u0000litres' }, /description/],
+      ['a lone surrogate in the title', { title: 'Buy \ud800 milk' }, /title/],
+      ['a lone surrogate in the description', { title: 'ok', description: 'semi \udfff skimmed' }, /description/],
+    ])('refuses %s as a clean tool error, not a database error, storing nothing', async (_case, input, field) => {
+      const userId = newUserId();
+
+      const [call] = await runTools(userId, { name: 'add_task', input });
+
+      expect(call.is_error).toBe(true);
+      expect(String(call.result)).toMatch(field);
+      expect(String(call.result)).toMatch(/NUL characters or unpaired surrogates/);
+      expect(await tasksOf(userId)).toEqual([]);
+    });
+
     it('refuses an extra user_id argument instead of ignoring it, and stores nothing for anyone', async () => {
       const [caller, victim] = [newUserId(), newUserId()];
 
@@ -156,14 +172,57 @@ describe('The built-in tasks MCP server, through POST /api/{user_id}/chat', () =
           },
         ],
         has_more: false,
+        next_cursor: null,
       });
       expect(listed(pending).map((task) => task.task_id)).toEqual([milk.id]);
       expect(listed(completed).map((task) => task.task_id)).toEqual([bills.id]);
     });
 
+    it('pages past 100 tasks with an opaque next_cursor, each page disjoint, the last with none', async () => {
+      const userId = newUserId();
+      await h.t.dataSource.query(
+        `INSERT INTO tasks (user_id, title) SELECT $1, 'task ' || n FROM generate_series(1, 105) AS n`,
+        [userId],
+      );
+      const [first] = await runTools(userId, { name: 'list_tasks', input: {} });
+      const firstPage = first.result as { tasks: ListedTask[]; has_more: boolean; next_cursor: string | null };
+
+      const [second] = await runTools(userId, { name: 'list_tasks', input: { cursor: firstPage.next_cursor } });
+
+      const secondPage = second.result as typeof firstPage;
+      expect(firstPage.tasks).toHaveLength(100);
+      expect(firstPage).toMatchObject({ has_more: true, next_cursor: expect.any(String) });
+      expect(secondPage).toMatchObject({ has_more: false, next_cursor: null });
+      const titles = [...firstPage.tasks, ...secondPage.tasks].map((task) => task.title);
+      expect(titles).toEqual(Array.from({ length: 105 }, (_, index) => `task ${index + 1}`));
+    });
+
+    it('refuses a forged cursor, or one from a listing with another status, as a tool error', async () => {
+      const userId = newUserId();
+      await h.t.dataSource.query(
+        `INSERT INTO tasks (user_id, title) SELECT $1, 'task ' || n FROM generate_series(1, 101) AS n`,
+        [userId],
+      );
+      const [pending] = await runTools(userId, { name: 'list_tasks', input: { status: 'pending' } });
+      const { next_cursor } = pending.result as { next_cursor: string };
+
+      const [otherStatus, forged] = await runTools(
+        userId,
+        { name: 'list_tasks', input: { status: 'all', cursor: next_cursor } },
+        {
+          name: 'list_tasks',
+          input: { cursor: Buffer.from('{"scope":"tasks:all","id":"1 OR 1=1"}').toString('base64url') },
+        },
+      );
+
+      for (const call of [otherStatus, forged]) {
+        expect(call).toMatchObject({ is_error: true, result: expect.stringMatching(/not a cursor of this listing/) });
+      }
+    });
+
     it('answers an empty list for a user with no tasks', async () => {
       const [call] = await runTools(newUserId(), { name: 'list_tasks', input: { status: 'all' } });
-      expect(call).toMatchObject({ is_error: false, result: { tasks: [], has_more: false } });
+      expect(call).toMatchObject({ is_error: false, result: { tasks: [], has_more: false, next_cursor: null } });
     });
 
     it('refuses a status other than all, pending or completed', async () => {
@@ -275,6 +334,22 @@ describe('The built-in tasks MCP server, through POST /api/{user_id}/chat', () =
       expect(nothing).toMatchObject({ is_error: true, result: expect.stringMatching(/title, a new description/) });
       expect(blank).toMatchObject({ is_error: true, result: expect.stringMatching(/title must not be blank/) });
       expect(await tasksOf(userId)).toEqual([expect.objectContaining({ title: 'Untouched' })]);
+    });
+
+    it('refuses a lone surrogate or a NUL in a new title, leaving the task as it was', async () => {
+      const userId = newUserId();
+      const task = await insertTask(userId, { title: 'Untouched' });
+
+      const calls = await runTools(
+        userId,
+        { name: 'update_task', input: { task_id: task.id, title: 'half \ud83d' } },
+        { name: 'update_task', input: { task_id: task.id, description: 'nul \u0000' } },
+      );
+
+      for (const call of calls) {
+        expect(call).toMatchObject({ is_error: true, result: expect.stringMatching(/unpaired surrogates/) });
+      }
+      expect(await tasksOf(userId)).toEqual([expect.objectContaining({ title: 'Untouched', description: null })]);
     });
 
     it('answers "task N not found" for an unknown id', async () => {

@@ -53,7 +53,8 @@ export class ChatController {
     schema: { type: 'string', maxLength: 255 },
     required: false,
     description:
-      'Up to 255 characters, kept 24 h per user. A repeat with the same body returns the stored answer without ' +
+      '1..255 visible ASCII characters (0x21–0x7E: letters, digits, punctuation; no spaces), e.g. a UUID; ' +
+      'anything else is a 400. Kept 24 h per user. A repeat with the same body returns the stored answer without ' +
       'calling the model (as a stream of only `turn.completed` when streaming); another body is a 422; while ' +
       'the first is still running, a repeat waits briefly, then 409.',
   })

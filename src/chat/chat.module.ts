@@ -4,7 +4,7 @@ import { ChatController } from './chat.controller';
 import { ChatService } from './chat.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
-import { ChatRateLimitModule } from './rate-limit/chat-rate-limit.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { IdempotencyKeyRepository } from './idempotency/idempotency-key.repository';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { RunningTurns } from './turns/running-turns';
@@ -13,7 +13,7 @@ import { ConversationRepository } from './repositories/conversation.repository';
 import { MessageRepository } from './repositories/message.repository';
 
 @Module({
-  imports: [ChatRateLimitModule],
+  imports: [RateLimitModule],
   controllers: [ChatController, ConversationsController],
   providers: [
     ChatService,

@@ -1,10 +1,25 @@
 const TITLE_LENGTH = 80;
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
 /** A conversation's first title: its first message on one line, cut at a word near 80 characters. */
 export function titleFromMessage(message: string): string {
   const line = message.replace(/\s+/g, ' ').trim();
   if (line.length <= TITLE_LENGTH) return line;
-  const cut = line.slice(0, TITLE_LENGTH - 1);
+  const cut = headOfWholeGraphemes(line, TITLE_LENGTH - 1);
   const lastSpace = cut.lastIndexOf(' ');
   return `${lastSpace > TITLE_LENGTH / 2 ? cut.slice(0, lastSpace) : cut}…`;
+}
+
+/**
+ * The longest head of `text` within `maxLength` UTF-16 units that ends on a grapheme boundary, so an
+ * emoji or a letter with its accents is kept whole or left out, never split.
+ */
+function headOfWholeGraphemes(text: string, maxLength: number): string {
+  let end = 0;
+  for (const { index, segment } of graphemes.segment(text)) {
+    if (index + segment.length > maxLength) break;
+    end = index + segment.length;
+  }
+  return text.slice(0, end);
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
-import { decodeCursor, encodeCursor } from '../common/pagination/cursor';
+import { decodeCursor, encodeCursor, isCursorTimestamp } from '../common/pagination/cursor';
 import { conversationNotFound } from './chat-errors';
 import type { ConversationEntity } from './entities/conversation.entity';
 import { ConversationRepository, type ConversationPosition } from './repositories/conversation.repository';
@@ -13,18 +13,9 @@ export interface ConversationPage {
 
 const CURSOR_SCOPE = 'conversations';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** The exact form the repository writes (microseconds, UTC), so the database cast cannot fail. */
-const EXACT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-function parsePosition(fields: Record<string, unknown>): ConversationPosition | undefined {
-  const { updatedAt, id } = fields;
-  if (typeof updatedAt !== 'string' || !EXACT_TIMESTAMP.test(updatedAt) || typeof id !== 'string' || !UUID.test(id)) {
-    return undefined;
-  }
-  // Round-trips only for real dates (2020-02-30 does not).
-  const milliseconds = `${updatedAt.slice(0, 23)}Z`;
-  const date = new Date(milliseconds);
-  return !Number.isNaN(date.getTime()) && date.toISOString() === milliseconds ? { updatedAt, id } : undefined;
+function parsePosition({ updatedAt, id }: Record<string, unknown>): ConversationPosition | undefined {
+  return isCursorTimestamp(updatedAt) && typeof id === 'string' && UUID.test(id) ? { updatedAt, id } : undefined;
 }
 
 @Injectable()

@@ -59,6 +59,9 @@ const envSchema = z.object({
   CHAT_CONTEXT_TOKEN_BUDGET: int(1000, 1000000).default(50000),
   CHAT_BUSY_WAIT_MS: int(0, 120000).default(10000),
   CHAT_RATE_LIMIT_PER_MINUTE: int(1, 100000).default(20),
+  CHAT_MAX_CONVERSATIONS_PER_USER: int(1, 10_000_000).default(10_000),
+  MCP_RATE_LIMIT_PER_MINUTE: int(1, 100000).default(120),
+  TASKS_MAX_PER_USER: int(1, 10_000_000).default(10_000),
   CHAT_LEASE_TTL_MS: int(1000, 600000).default(30000),
   CHAT_SSE_KEEPALIVE_MS: int(100, 600000).default(15000),
   IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
@@ -96,6 +99,10 @@ export class AppConfig {
   /** How long boot waits for the MCP servers; slower ones go on connecting in the background. */
   readonly mcpBootWaitMs!: number;
   readonly redisUrl?: string;
+  /** Requests per user per minute on `/mcp`, a budget apart from chat's, in the same store. */
+  readonly mcpRateLimitPerMinute!: number;
+  /** add_task past this many of the user's tasks is a tool error. */
+  readonly tasks!: { maxPerUser: number };
   readonly chat!: {
     maxToolRounds: number;
     toolTimeoutMs: number;
@@ -103,6 +110,8 @@ export class AppConfig {
     contextTokenBudget: number;
     busyWaitMs: number;
     rateLimitPerMinute: number;
+    /** A new conversation past this many of the user's own is refused (409 `conversation_limit_reached`). */
+    maxConversationsPerUser: number;
     /** A turn's lease on its conversation, renewed while it runs; a dead replica's expires after this. */
     leaseTtlMs: number;
     sseKeepaliveMs: number;
@@ -171,6 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     mcpConfigPath: e.MCP_CONFIG,
     mcpBootWaitMs: e.MCP_BOOT_WAIT_MS,
     redisUrl: e.REDIS_URL,
+    mcpRateLimitPerMinute: e.MCP_RATE_LIMIT_PER_MINUTE,
+    tasks: { maxPerUser: e.TASKS_MAX_PER_USER },
     chat: {
       maxToolRounds: e.CHAT_MAX_TOOL_ROUNDS,
       toolTimeoutMs: e.CHAT_TOOL_TIMEOUT_MS,
@@ -178,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       contextTokenBudget: e.CHAT_CONTEXT_TOKEN_BUDGET,
       busyWaitMs: e.CHAT_BUSY_WAIT_MS,
       rateLimitPerMinute: e.CHAT_RATE_LIMIT_PER_MINUTE,
+      maxConversationsPerUser: e.CHAT_MAX_CONVERSATIONS_PER_USER,
       leaseTtlMs: e.CHAT_LEASE_TTL_MS,
       sseKeepaliveMs: e.CHAT_SSE_KEEPALIVE_MS,
       idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Post, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
+import { McpRateLimitGuard } from '../chat/rate-limit/mcp-rate-limit.guard';
 import { AppError } from '../common/errors/app-error';
 import { REQUEST_ID_HEADER } from '../common/http/request-id';
 import { McpSessionStore } from './mcp-session-store';
@@ -22,9 +23,14 @@ export const MCP_HTTP_CLIENT_ID = 'mcp-http';
  * Inspector). The global JWT guard authenticates every request, a session's included, with the same
  * rules and problem+json 401 as the API; the verified user reaches the tools as `extra.authInfo`.
  * Answers about sessions (400, 404) are JSON-RPC errors, as the MCP transport itself gives them.
+ *
+ * Every authenticated request spends the user's `/mcp` budget. Past it the answer is 429 problem+json,
+ * like the 401 here, with Retry-After and RateLimit: MCP clients act on the HTTP status (the SDK's
+ * StreamableHTTPError carries it, and the body only as text), and JSON-RPC has no code for it.
  */
 @ApiExcludeController()
 @Controller('mcp')
+@UseGuards(McpRateLimitGuard)
 export class McpHttpController {
   constructor(
     private readonly tasks: TasksMcpServer,
@@ -105,7 +111,10 @@ async function handOver(
   reply: FastifyReply,
 ): Promise<void> {
   reply.hijack();
-  // Headers set on the Fastify reply are not written once it is hijacked.
+  // Headers set on the Fastify reply (the guards' RateLimit) are not written once it is hijacked.
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) reply.raw.setHeader(name, value);
+  }
   reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
   const raw: IncomingMessage & { auth?: AuthInfo } = request.raw;
   raw.auth = { token: user.token, clientId: MCP_HTTP_CLIENT_ID, scopes: [], extra: { userId: user.userId } };

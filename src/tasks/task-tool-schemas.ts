@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { isStorableText, unstorableTextMessage } from '../common/validation/storable-text';
 import { TASK_DESCRIPTION_MAX_LENGTH, TASK_TITLE_MAX_LENGTH } from './task.entity';
 
 /** The largest PostgreSQL `integer`: a bigger id is a validation error, not a database error. */
 export const TASK_ID_MAX = 2_147_483_647;
 /** list_tasks returns at most this many tasks, so one call cannot flood the model's context. */
 export const LIST_TASKS_LIMIT = 100;
+/** Far longer than any cursor list_tasks hands out. */
+const CURSOR_MAX_LENGTH = 200;
 
 export const TASK_STATUS_FILTERS = ['all', 'pending', 'completed'] as const;
 
@@ -20,12 +23,14 @@ const title = z
   .trim()
   .min(1, 'title must not be blank')
   .max(TASK_TITLE_MAX_LENGTH)
+  .refine(isStorableText, unstorableTextMessage('title'))
   .describe(`A short title, 1 to ${TASK_TITLE_MAX_LENGTH} characters.`);
 
 const description = z
   .string()
   .trim()
   .max(TASK_DESCRIPTION_MAX_LENGTH)
+  .refine(isStorableText, unstorableTextMessage('description'))
   .describe(`Optional details, up to ${TASK_DESCRIPTION_MAX_LENGTH} characters; an empty string means none.`);
 
 // Strict objects: an undeclared argument (say a `user_id` the model made up) is refused, never ignored.
@@ -36,6 +41,13 @@ export const listTasksInput = z.strictObject({
     .enum(TASK_STATUS_FILTERS)
     .default('all')
     .describe("'pending' for open tasks, 'completed' for done ones, 'all' (the default) for both."),
+  cursor: z
+    .string()
+    .max(CURSOR_MAX_LENGTH)
+    .optional()
+    .describe(
+      'next_cursor of the previous list_tasks call, with the same status, for the next page; omit it for the first.',
+    ),
 });
 
 export const taskIdInput = z.strictObject({ task_id: taskId });
@@ -63,7 +75,11 @@ export const taskListOutput = z.object({
       created_at: z.string().describe('ISO 8601, UTC'),
     }),
   ),
-  has_more: z.boolean().describe(`True when the user has more than the ${LIST_TASKS_LIMIT} tasks listed.`),
+  has_more: z.boolean().describe(`True when the user has more tasks than the ${LIST_TASKS_LIMIT} listed.`),
+  next_cursor: z
+    .string()
+    .nullable()
+    .describe('Pass it as cursor, with the same status, to list the next page; null on the last page.'),
 });
 
 export type TaskListOutput = z.infer<typeof taskListOutput>;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
+import { lockUserQuota } from '../database/user-quota-lock';
 import { TaskEntity } from './task.entity';
 
 export type TaskStatusFilter = 'all' | 'pending' | 'completed';
@@ -30,23 +31,41 @@ interface TaskRow {
 export class TaskRepository {
   private readonly repository: Repository<TaskEntity>;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.repository = dataSource.getRepository(TaskEntity);
   }
 
-  createForUser(userId: string, title: string, description: string | null): Promise<TaskEntity> {
-    // One INSERT … RETURNING: save() would otherwise wrap it in BEGIN/COMMIT, three round trips.
-    return this.repository.save(this.repository.create({ userId, title, description }), { transaction: false });
+  /**
+   * The new task, or null when the user already has `maxTasks`. The count and the insert run under the
+   * user's quota lock (the count is an index scan of `(user_id, completed)`), so concurrent calls
+   * cannot overshoot the cap.
+   */
+  createWithinQuota(
+    userId: string,
+    task: { title: string; description: string | null },
+    maxTasks: number,
+  ): Promise<TaskEntity | null> {
+    return this.dataSource.transaction(async (manager) => {
+      await lockUserQuota(manager, 'tasks', userId);
+      const rows: unknown = await manager.query(
+        `INSERT INTO tasks (user_id, title, description)
+         SELECT $1, $2, $3 WHERE (SELECT count(*) FROM tasks WHERE user_id = $1) < $4
+         RETURNING *`,
+        [userId, task.title, task.description, maxTasks],
+      );
+      return toEntity(rows);
+    });
   }
 
-  /** Oldest first, at most `limit`. */
-  listForUser(userId: string, status: TaskStatusFilter, limit: number): Promise<TaskEntity[]> {
+  /** Oldest first, at most `limit`, after the task `afterId` when given (keyset on the id). */
+  listForUser(userId: string, status: TaskStatusFilter, limit: number, afterId?: number): Promise<TaskEntity[]> {
     const query = this.repository
       .createQueryBuilder('t')
       .where('t.user_id = :userId', { userId })
       .orderBy('t.id', 'ASC')
       .limit(limit);
     if (status !== 'all') query.andWhere('t.completed = :completed', { completed: status === 'completed' });
+    if (afterId !== undefined) query.andWhere('t.id > :afterId', { afterId });
     return query.getMany();
   }
 

@@ -3,10 +3,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CallerIdentityTransport } from '../agent/mcp/caller-identity-transport';
+import { loadConfig } from '../config/app-config';
 import { TaskEntity } from './task.entity';
 import type { TaskRepository } from './task.repository';
 import { LIST_TASKS_LIMIT, TASK_ID_MAX } from './task-tool-schemas';
 import { TasksMcpServer } from './tasks-mcp.server';
+
+const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'unit-test-secret' });
 
 type FakeRepository = { [K in keyof TaskRepository]: jest.Mock };
 
@@ -33,14 +36,14 @@ describe(TasksMcpServer.name, () => {
 
   beforeEach(async () => {
     repository = {
-      createForUser: jest.fn(),
+      createWithinQuota: jest.fn(),
       listForUser: jest.fn(),
       completeForUser: jest.fn(),
       updateForUser: jest.fn(),
       deleteForUser: jest.fn(),
     };
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await new TasksMcpServer(repository as unknown as TaskRepository).createServer().connect(serverSide);
+    await new TasksMcpServer(repository as unknown as TaskRepository, config).createServer().connect(serverSide);
     link = new CallerIdentityTransport(clientSide);
     client = new Client({ name: 'spec', version: '1.0.0' });
     await client.connect(link);
@@ -77,15 +80,19 @@ describe(TasksMcpServer.name, () => {
 
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe('not authenticated');
-    expect(repository.createForUser).not.toHaveBeenCalled();
+    expect(repository.createWithinQuota).not.toHaveBeenCalled();
   });
 
   it('acts for the user our side attached, as JSON text and structuredContent alike', async () => {
-    repository.createForUser.mockResolvedValue(makeTask({ id: 3, title: 'Buy milk' }));
+    repository.createWithinQuota.mockResolvedValue(makeTask({ id: 3, title: 'Buy milk' }));
 
     const result = await callAs('alice', 'add_task', { title: '  Buy milk  ', description: '' });
 
-    expect(repository.createForUser).toHaveBeenCalledWith('alice', 'Buy milk', null);
+    expect(repository.createWithinQuota).toHaveBeenCalledWith(
+      'alice',
+      { title: 'Buy milk', description: null },
+      10_000,
+    );
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toEqual({ task_id: 3, status: 'created', title: 'Buy milk' });
     expect(JSON.parse(textOf(result))).toEqual(result.structuredContent);
@@ -140,10 +147,11 @@ describe(TasksMcpServer.name, () => {
 
     const result = await callAs('alice', 'list_tasks', {});
 
-    expect(repository.listForUser).toHaveBeenCalledWith('alice', 'all', LIST_TASKS_LIMIT + 1);
-    const list = result.structuredContent as { tasks: unknown[]; has_more: boolean };
+    expect(repository.listForUser).toHaveBeenCalledWith('alice', 'all', LIST_TASKS_LIMIT + 1, undefined);
+    const list = result.structuredContent as { tasks: unknown[]; has_more: boolean; next_cursor: string | null };
     expect(list.tasks).toHaveLength(LIST_TASKS_LIMIT);
     expect(list.has_more).toBe(true);
+    expect(list).toMatchObject({ next_cursor: expect.any(String) });
     expect(list.tasks[0]).toEqual({
       task_id: 1,
       title: 'Buy milk',

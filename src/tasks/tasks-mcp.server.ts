@@ -3,12 +3,16 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { BuiltinMcpServer } from '../agent/mcp/builtin-mcp-server';
+import { AppError } from '../common/errors/app-error';
+import { decodeCursor, encodeCursor } from '../common/pagination/cursor';
+import { AppConfig } from '../config/app-config';
 import type { TaskEntity } from './task.entity';
 import { TaskRepository } from './task.repository';
 import {
   addTaskInput,
   LIST_TASKS_LIMIT,
   listTasksInput,
+  TASK_ID_MAX,
   taskChangeOutput,
   taskIdInput,
   taskListOutput,
@@ -36,7 +40,10 @@ export class TasksMcpServer extends BuiltinMcpServer {
   readonly name = TASKS_SERVER_NAME;
   private readonly logger = new Logger(TasksMcpServer.name);
 
-  constructor(private readonly tasks: TaskRepository) {
+  constructor(
+    private readonly tasks: TaskRepository,
+    private readonly config: AppConfig,
+  ) {
     super();
   }
 
@@ -62,8 +69,13 @@ export class TasksMcpServer extends BuiltinMcpServer {
       },
       ({ title, description }, extra) =>
         this.asCaller(extra, async (userId) => {
-          const task = await this.tasks.createForUser(userId, title, description || null);
-          return changed(task, 'created');
+          const { maxPerUser } = this.config.tasks;
+          const task = await this.tasks.createWithinQuota(
+            userId,
+            { title, description: description || null },
+            maxPerUser,
+          );
+          return task ? changed(task, 'created') : quotaReached(maxPerUser);
         }),
     );
 
@@ -74,23 +86,32 @@ export class TasksMcpServer extends BuiltinMcpServer {
         description:
           "List the user's tasks, oldest first, with their ids, titles, descriptions and whether they are done. " +
           'Use it to answer questions about the list ("what\'s pending?") and to find the id of a task the user ' +
-          `names by its title. Returns at most ${LIST_TASKS_LIMIT} tasks; has_more says when there are more.`,
+          `names by its title. Returns at most ${LIST_TASKS_LIMIT} tasks; when has_more is true, call it again with ` +
+          'cursor set to next_cursor (and the same status) for the next page.',
         inputSchema: listTasksInput,
         outputSchema: taskListOutput,
         annotations: { readOnlyHint: true },
       },
-      ({ status }, extra) =>
+      ({ status, cursor }, extra) =>
         this.asCaller(extra, async (userId) => {
-          const rows = await this.tasks.listForUser(userId, status, LIST_TASKS_LIMIT + 1);
+          // The status is part of the scope: a cursor of the pending tasks is no position among all of them.
+          const scope = `tasks:${status}`;
+          const afterId =
+            cursor === undefined ? undefined : decodeCursor(cursor, { scope, field: 'cursor' }, parseTaskPosition).id;
+          const rows = await this.tasks.listForUser(userId, status, LIST_TASKS_LIMIT + 1, afterId);
+          const page = rows.slice(0, LIST_TASKS_LIMIT);
+          const last = page.at(-1);
+          const hasMore = rows.length > LIST_TASKS_LIMIT;
           const list: TaskListOutput = {
-            tasks: rows.slice(0, LIST_TASKS_LIMIT).map((task) => ({
+            tasks: page.map((task) => ({
               task_id: task.id,
               title: task.title,
               description: task.description,
               completed: task.completed,
               created_at: task.createdAt.toISOString(),
             })),
-            has_more: rows.length > LIST_TASKS_LIMIT,
+            has_more: hasMore,
+            next_cursor: hasMore && last ? encodeCursor(scope, { id: last.id }) : null,
           };
           return result(list);
         }),
@@ -164,6 +185,8 @@ export class TasksMcpServer extends BuiltinMcpServer {
     try {
       return await run(userId);
     } catch (error) {
+      // Our own refusals (a bad cursor) carry a detail fit for the model.
+      if (error instanceof AppError) return toolError(error.detail);
       this.logger.error(`A tasks tool failed: ${error instanceof Error ? error.message : String(error)}`);
       return toolError('The task list is unavailable right now; try again later.');
     }
@@ -177,6 +200,17 @@ function result(structured: Record<string, unknown>): CallToolResult {
 
 function changed(task: TaskEntity, status: TaskChangeStatus): CallToolResult {
   return result({ task_id: task.id, status, title: task.title });
+}
+
+/** A task id the `integer` column can hold. */
+function parseTaskPosition({ id }: Record<string, unknown>): { id: number } | undefined {
+  return typeof id === 'number' && Number.isInteger(id) && id > 0 && id <= TASK_ID_MAX ? { id } : undefined;
+}
+
+function quotaReached(maxTasks: number): CallToolResult {
+  return toolError(
+    `The user has reached the limit of ${maxTasks} tasks: nothing was added. Delete tasks they no longer need, then add it again.`,
+  );
 }
 
 function notFound(taskId: number): CallToolResult {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RateLimitModule } from '../chat/rate-limit/rate-limit.module';
 import { McpHttpController } from './mcp-http.controller';
 import { McpSessionStore } from './mcp-session-store';
 import { TaskRepository } from './task.repository';
@@ -6,6 +7,7 @@ import { TasksMcpServer } from './tasks-mcp.server';
 
 /** The user's to-do list as an MCP server: built into the agent, and served to outside clients on `/mcp`. */
 @Module({
+  imports: [RateLimitModule],
   controllers: [McpHttpController],
   providers: [TaskRepository, TasksMcpServer, { provide: McpSessionStore, useFactory: () => new McpSessionStore() }],
   exports: [TasksMcpServer],

@@ -2,7 +2,8 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { AuthRequest } from '../../auth/auth-user';
 import { AppError } from '../../common/errors/app-error';
 import { ChatRateLimitGuard } from './chat-rate-limit.guard';
-import { ChatRateLimiter, type RateLimitDecision } from './chat-rate-limiter';
+import { ChatRateLimiter } from './chat-rate-limiter';
+import type { RateLimitDecision } from './rate-limiter';
 
 class FixedLimiter extends ChatRateLimiter {
   readonly policy = { name: 'chat', limit: 3, windowSeconds: 60 };

@@ -1,4 +1,4 @@
-import type { RateLimitPolicy } from './chat-rate-limiter';
+import type { RateLimitPolicy } from './rate-limiter';
 import { formatRateLimit, formatRateLimitPolicy } from './rate-limit-headers';
 
 const chat: RateLimitPolicy = { name: 'chat', limit: 20, windowSeconds: 60 };

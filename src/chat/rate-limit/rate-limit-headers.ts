@@ -1,4 +1,4 @@
-import type { RateLimitDecision, RateLimitPolicy } from './chat-rate-limiter';
+import type { RateLimitDecision, RateLimitPolicy } from './rate-limiter';
 
 /** The fields of draft-ietf-httpapi-ratelimit-headers (-10/-11), which supersede the X-RateLimit-* family. */
 export const RATE_LIMIT_POLICY_HEADER = 'RateLimit-Policy';

@@ -48,8 +48,8 @@ export class RateLimitRedisConnection {
   private markReachable(): void {
     this.logger.log(
       this.reachable === false
-        ? 'Redis is reachable again: chat rate limits are shared across replicas'
-        : 'Chat rate limits are kept in Redis, shared across replicas',
+        ? 'Redis is reachable again: rate limits are shared across replicas'
+        : 'Rate limits are kept in Redis, shared across replicas',
     );
     this.reachable = true;
   }
@@ -58,7 +58,7 @@ export class RateLimitRedisConnection {
     if (this.closing || this.reachable === false) return;
     this.reachable = false;
     this.logger.warn(
-      `Redis for rate limits is unreachable (${reason}): chat requests are limited in process, per replica, until it is back`,
+      `Redis for rate limits is unreachable (${reason}): requests are limited in process, per replica, until it is back`,
     );
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
 import { PreparedStatement, PreparedStatements } from '../../database/prepared-statement';
+import { lockUserQuota } from '../../database/user-quota-lock';
 import { ConversationEntity } from '../entities/conversation.entity';
 
 /** Keyset position in the "most recently active first" listing; the timestamp keeps microseconds. */
@@ -22,17 +23,19 @@ export type LeaseAttempt =
 // PostgreSQL keeps microseconds; a JS Date does not, so the cursor carries the exact text form.
 const EXACT_UPDATED_AT = `to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-/** A new conversation, its first message (pending, seq 1) and its first turn's lease. */
-const CREATE_WITH_FIRST_MESSAGE = new PreparedStatement<{ conversation_id: string; id: string; seq: number }>(
-  'chat_create_with_first_message',
-  `WITH c AS (
+/**
+ * A new conversation, its first message (pending, seq 1) and its first turn's lease, unless the user
+ * already has $6 conversations (then no row). The count is an index-only scan of (user_id, updated_at).
+ */
+const CREATE_WITH_FIRST_MESSAGE_WITHIN_QUOTA = `WITH c AS (
      INSERT INTO conversations (user_id, title, message_count, lease_owner, lease_expires_at)
-     VALUES ($1, $2, 1, $4, now() + make_interval(secs => $5 / 1000.0)) RETURNING id
+     SELECT $1, $2, 1, $4, now() + make_interval(secs => $5 / 1000.0)
+     WHERE (SELECT count(*) FROM conversations WHERE user_id = $1) < $6
+     RETURNING id
    )
    INSERT INTO messages (conversation_id, user_id, seq, role, content, status)
    SELECT c.id, $1, 1, 'user', $3, 'pending' FROM c
-   RETURNING conversation_id, id, seq`,
-);
+   RETURNING conversation_id, id, seq`;
 
 /**
  * The lease when free or expired, the dead turn's pending message marked interrupted, and the new user
@@ -74,22 +77,28 @@ export class ConversationRepository {
 
   /**
    * A new conversation with its first message (pending, seq 1) and its first turn's lease already
-   * held, in one statement: one round trip where a turn's latency is mostly round trips.
+   * held, in one statement; null when the user already has `maxConversations`. The statement runs
+   * under the user's quota lock, so concurrent first messages cannot overshoot the cap.
    */
-  async createWithFirstMessage(
+  createWithFirstMessage(
     userId: string,
     title: string,
     content: string,
     lease: { owner: string; ttlMs: number },
-  ): Promise<{ conversationId: string; messageId: string; seq: number }> {
-    const [row] = await this.statements.rows(CREATE_WITH_FIRST_MESSAGE, [
-      userId,
-      title,
-      content,
-      lease.owner,
-      lease.ttlMs,
-    ]);
-    return { conversationId: row.conversation_id, messageId: row.id, seq: row.seq };
+    maxConversations: number,
+  ): Promise<{ conversationId: string; messageId: string; seq: number } | null> {
+    return this.repository.manager.transaction(async (manager) => {
+      await lockUserQuota(manager, 'conversations', userId);
+      const [row] = (await manager.query(CREATE_WITH_FIRST_MESSAGE_WITHIN_QUOTA, [
+        userId,
+        title,
+        content,
+        lease.owner,
+        lease.ttlMs,
+        maxConversations,
+      ])) as { conversation_id: string; id: string; seq: number }[];
+      return row ? { conversationId: row.conversation_id, messageId: row.id, seq: row.seq } : null;
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
 import { PreparedStatement, PreparedStatements } from '../../database/prepared-statement';
+import { toStorableJson, toStorableText } from '../../common/validation/storable-text';
 import {
   MessageEntity,
   type StoredToolCall,
@@ -97,12 +98,12 @@ export class MessageRepository {
       userId,
       turn.leaseOwner,
       turn.userMessageId,
-      answer.content,
-      JSON.stringify(answer.toolCalls),
+      toStorableText(answer.content),
+      toStorableJson(answer.toolCalls),
       answer.model,
       answer.stopReason,
       JSON.stringify(answer.usage),
-      JSON.stringify(answer.transcript),
+      toStorableJson(answer.transcript),
     ]);
     return rows[0] ?? null;
   }

@@ -60,19 +60,24 @@ export class TurnLeaseService {
     private readonly metrics: Metrics,
   ) {}
 
-  /** A new conversation, its first message stored pending, and its lease held. */
+  /** A new conversation, its first message stored pending, and its lease held; 409 past the user's cap. */
   async startConversation(
     userId: string,
     title: string,
     firstMessage: string,
   ): Promise<{ lease: TurnLease; userMessage: { id: string; seq: number } }> {
     const owner = randomUUID();
+    const { leaseTtlMs, maxConversationsPerUser } = this.config.chat;
     const created = await this.metrics.timeDatabase('start_conversation', () =>
-      this.conversations.createWithFirstMessage(userId, title, firstMessage, {
-        owner,
-        ttlMs: this.config.chat.leaseTtlMs,
-      }),
+      this.conversations.createWithFirstMessage(
+        userId,
+        title,
+        firstMessage,
+        { owner, ttlMs: leaseTtlMs },
+        maxConversationsPerUser,
+      ),
     );
+    if (!created) throw conversationLimitReached(maxConversationsPerUser);
     return {
       lease: this.hold(created.conversationId, owner),
       userMessage: { id: created.messageId, seq: created.seq },
@@ -112,6 +117,17 @@ export class TurnLeaseService {
   private hold(conversationId: string, owner: string): TurnLease {
     return new TurnLease(conversationId, owner, this.conversations, this.config.chat.leaseTtlMs, this.logger);
   }
+}
+
+/**
+ * 409, not 422: the request is valid, the user's current state refuses it, and deleting a conversation
+ * resolves it (422 here means an Idempotency-Key reused with another body).
+ */
+function conversationLimitReached(max: number): AppError {
+  return new AppError(
+    'conversation_limit_reached',
+    `You have reached the limit of ${max} conversations: delete one you no longer need to start a new one.`,
+  );
 }
 
 /** Turns take seconds, so a short Retry-After fits better than the lease's (renewed) expiry. */

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'not_acceptable'
   | 'conversation_busy'
+  | 'conversation_limit_reached'
   | 'idempotency_key_in_use'
   | 'payload_too_large'
   | 'unsupported_media_type'
@@ -47,6 +48,7 @@ const ERROR_CODES: Record<ErrorCode, ErrorCodeInfo> = {
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   not_acceptable: { status: 406, title: 'Not acceptable' },
   conversation_busy: { status: 409, title: 'Conversation busy' },
+  conversation_limit_reached: { status: 409, title: 'Conversation limit reached' },
   idempotency_key_in_use: { status: 409, title: 'Idempotency key in use' },
   payload_too_large: { status: 413, title: 'Request body too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

@@ -37,3 +37,19 @@ function invalidCursor(field: string): AppError {
     errors: [{ field, message: 'malformed cursor or one from another listing' }],
   });
 }
+
+/** The exact text form keyset cursors carry (microseconds, UTC), so the database cast cannot fail on its shape. */
+const CURSOR_TIMESTAMP = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/**
+ * True for a cursor timestamp both JS and PostgreSQL can represent: a real calendar date (2020-02-30
+ * does not round-trip) in years 0001..9999 (PostgreSQL refuses year 0000, which JS accepts).
+ */
+export function isCursorTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const match = CURSOR_TIMESTAMP.exec(value);
+  if (!match || Number(match[1]) < 1) return false;
+  const milliseconds = `${value.slice(0, 23)}Z`;
+  const date = new Date(milliseconds);
+  return !Number.isNaN(date.getTime()) && date.toISOString() === milliseconds;
+}

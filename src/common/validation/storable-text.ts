@@ -5,6 +5,31 @@ export function isStorableText(value: string): boolean {
   return !value.includes('\u0000') && value.isWellFormed();
 }
 
+/**
+ * Text we did not receive from the client (the model's answer, its tool arguments) in a form PostgreSQL
+ * stores: NULs and lone surrogates become U+FFFD. A client's own text is refused instead (IsStorableText);
+ * the model's cannot be sent back, and failing the turn over it would lose the whole answer.
+ */
+export function toStorableText(value: string): string {
+  return value.replaceAll('\u0000', '\uFFFD').toWellFormed();
+}
+
+/** JSON that a `jsonb` column accepts, its strings and keys made storable as by {@link toStorableText}. */
+export function toStorableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => {
+    if (typeof item === 'string') return toStorableText(item);
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return item;
+    const entries = Object.entries(item);
+    if (entries.every(([key]) => isStorableText(key))) return item;
+    return Object.fromEntries(entries.map(([key, entry]) => [toStorableText(key), entry]));
+  });
+}
+
+/** Why a field holding a NUL or a lone surrogate is refused: it could only be stored altered. */
+export function unstorableTextMessage(field: string): string {
+  return `${field} must not contain NUL characters or unpaired surrogates`;
+}
+
 /** Characters that show nothing: a message made only of these is blank. */
 const VISIBLE = /[^\s\u200B-\u200D\u2060\uFEFF]/;
 
@@ -19,7 +44,7 @@ export function IsStorableText(options?: ValidationOptions): PropertyDecorator {
       name: 'isStorableText',
       validator: {
         validate: (value: unknown) => typeof value !== 'string' || isStorableText(value),
-        defaultMessage: (args) => `${args?.property} must not contain NUL characters or unpaired surrogates`,
+        defaultMessage: (args) => unstorableTextMessage(args?.property ?? 'value'),
       },
     },
     options,

@@ -1,17 +1,14 @@
 import { loadConfig } from '../../config/app-config';
-import { FlexibleChatRateLimiter } from './flexible-chat-rate-limiter';
+import { RateLimitStore } from './rate-limit-store';
+import type { RateLimiter } from './rate-limiter';
 
-function inMemoryLimiter(perMinute: number): FlexibleChatRateLimiter {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    JWT_SECRET: 'unit-test-secret',
-    CHAT_RATE_LIMIT_PER_MINUTE: String(perMinute),
-  });
-  return new FlexibleChatRateLimiter(config, 'unit-test');
+function inMemoryLimiter(perMinute: number, name = 'chat'): RateLimiter {
+  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'unit-test-secret' });
+  return new RateLimitStore(config, 'unit-test').limiterFor({ name, limit: perMinute, windowSeconds: 60 });
 }
 
-describe(FlexibleChatRateLimiter.name, () => {
-  it('describes its policy as the configured number of requests per 60 s, named "chat"', () => {
+describe(RateLimitStore.name, () => {
+  it('gives a limiter that describes its policy', () => {
     expect(inMemoryLimiter(7).policy).toEqual({ name: 'chat', limit: 7, windowSeconds: 60 });
   });
 
@@ -40,5 +37,15 @@ describe(FlexibleChatRateLimiter.name, () => {
 
     expect((await limiter.consume('alice')).allowed).toBe(false);
     expect((await limiter.consume('bob')).allowed).toBe(true);
+  });
+
+  it('keeps a separate budget per policy of one store', async () => {
+    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'unit-test-secret' });
+    const store = new RateLimitStore(config, 'unit-test');
+    const chat = store.limiterFor({ name: 'chat', limit: 1, windowSeconds: 60 });
+    const mcp = store.limiterFor({ name: 'mcp', limit: 1, windowSeconds: 60 });
+    await chat.consume('alice');
+
+    expect((await mcp.consume('alice')).allowed).toBe(true);
   });
 });
