@@ -53,7 +53,7 @@ export async function startEmbeddedPostgres({ dataDir, poolSize }: EmbeddedPostg
     const openDb = db;
     let closing: Promise<void> | undefined;
     return {
-      url: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`,
+      url: embeddedDatabaseUrl(dataDir),
       close: () =>
         (closing ??= (async () => {
           try {
@@ -69,6 +69,11 @@ export async function startEmbeddedPostgres({ dataDir, poolSize }: EmbeddedPostg
     releaseLock();
     throw error;
   }
+}
+
+/** The URL of the embedded database of `dataDir`, reachable only by the user running it. */
+export function embeddedDatabaseUrl(dataDir: string): string {
+  return `postgres://postgres@localhost/postgres?host=${encodeURIComponent(join(dataDir, SOCKET_FOLDER))}`;
 }
 
 /** The socket's folder, created 0700 before the server listens in it; a stale socket (we hold the lock) removed. */
