@@ -104,6 +104,36 @@ describe(`One turn at a time per conversation (${onPostgres ? 'two replicas on P
     ]);
   });
 
+  it('marks the pending message of a dead replica’s turn turn_interrupted once its lease expires, with no new message', async () => {
+    const userId = newUserId();
+    const [replica] = replicas;
+    const conversation = await insertConversation(replica.t.dataSource, {
+      userId,
+      messageCount: 1,
+      leaseOwner: 'replica-that-died',
+      leaseExpiresAt: new Date(Date.now() + 300),
+    });
+    await replica.t.dataSource.query(
+      `INSERT INTO messages (conversation_id, user_id, seq, role, content, status) VALUES ($1, $2, 1, 'user', 'lost?', 'pending')`,
+      [conversation.id, userId],
+    );
+
+    const deadline = Date.now() + 3 * Number(env.CHAT_LEASE_TTL_MS);
+    let rows: { status: string; error_code: string | null }[] = [];
+    while (Date.now() < deadline) {
+      rows = await replica.t.dataSource.query('SELECT status, error_code FROM messages WHERE conversation_id = $1', [
+        conversation.id,
+      ]);
+      if (rows[0]?.status !== 'pending') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(rows).toEqual([{ status: 'failed', error_code: 'turn_interrupted' }]);
+    const [lease] = await replica.t.dataSource.query('SELECT lease_owner FROM conversations WHERE id = $1', [
+      conversation.id,
+    ]);
+    expect(lease.lease_owner).toBeNull();
+  });
+
   it('answers 409 conversation_busy with Retry-After when the lease stays taken past the wait, storing nothing', async () => {
     const userId = newUserId();
     const [replica] = replicas;
