@@ -64,8 +64,10 @@ async function createTypeOrmOptions(config: AppConfig, host: EmbeddedDatabaseHos
  * one held by a single transaction around every pending migration.
  */
 export async function migrate(config: AppConfig, url: string): Promise<void> {
-  const target = config.databaseDirectUrl ?? url;
-  const pooled = config.databaseDirectUrl === undefined && config.db.pooler === 'pgbouncer';
+  // A direct URL stands for DATABASE_URL's server: it means nothing to the embedded database.
+  const direct = config.databaseUrl === undefined ? undefined : config.databaseDirectUrl;
+  const target = direct ?? url;
+  const pooled = direct === undefined && config.db.pooler === 'pgbouncer';
   const logger = new Logger('DatabaseMigrations');
   const dataSource = await new DataSource({ ...buildDataSourceOptions(config, target), poolSize: 1 }).initialize();
   const queryRunner = dataSource.createQueryRunner();
