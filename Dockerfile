@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build stage: all dependencies, compiled with the Swagger plugin.
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -8,10 +8,13 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ormconfig.ts ./
 COPY src ./src
 COPY migrations ./migrations
 COPY scripts ./scripts
+# The scripts' simulator (`npm run demo`, the simulator script) lives with the tests.
+COPY test/support/anthropic-simulator.ts ./test/support/
 RUN npm run build
 
 # Runtime stage: production dependencies and compiled output only, as a non-root user.
-FROM node:20-bookworm-slim AS runtime
+# Migrations: `node dist/scripts/migrate.js` (no dev dependencies needed); see docs/deployment.md.
+FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -24,7 +24,9 @@ class EmbeddedCliDataSource extends DataSource {
 
 async function createCliDataSource(): Promise<DataSource> {
   const config = loadConfig(process.env);
-  if (config.databaseUrl) return new DataSource(buildDataSourceOptions(config, config.databaseUrl));
+  // Migrations are session work: past the pooler when a direct URL is given.
+  if (config.databaseUrl)
+    return new DataSource(buildDataSourceOptions(config, config.databaseDirectUrl ?? config.databaseUrl));
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, poolSize: config.db.poolSize });
   return new EmbeddedCliDataSource(buildDataSourceOptions(config, embedded.url), embedded);
 }

@@ -3,6 +3,7 @@ import { MessageTranscript1795702000000 } from './1795702000000-MessageTranscrip
 import { Tasks1795703000000 } from './1795703000000-Tasks';
 import { IdempotencyKeys1795704000000 } from './1795704000000-IdempotencyKeys';
 import { PendingMessagesIndex1795705000000 } from './1795705000000-PendingMessagesIndex';
+import { LeaseExpiryIndex1795706000000 } from './1795706000000-LeaseExpiryIndex';
 
 /**
  * Every migration, oldest first. Listed by hand rather than globbed so the same list loads under
@@ -14,4 +15,5 @@ export const ALL_MIGRATIONS = [
   Tasks1795703000000,
   IdempotencyKeys1795704000000,
   PendingMessagesIndex1795705000000,
+  LeaseExpiryIndex1795706000000,
 ];

@@ -71,3 +71,36 @@ describeOnPostgres('A chat turn when the database connections are killed mid-tur
     expect(after.json().response).toBe('after');
   });
 });
+
+// The embedded database serves the service through one pooled connection (see data-source-options.ts).
+const describeEmbedded = process.env.DATABASE_URL ? describe.skip : describe;
+
+describeEmbedded('A request that waits too long for the embedded database’s single connection', () => {
+  let h: ChatHarness;
+
+  beforeAll(async () => {
+    h = await startChatHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('gets 503 database_unavailable with Retry-After, not 500', async () => {
+    const userId = newUserId();
+    const holder = h.t.dataSource.createQueryRunner();
+    await holder.connect();
+    let response;
+    try {
+      response = await h.t.app.inject({
+        method: 'GET',
+        url: `/api/${userId}/conversations`,
+        headers: h.t.authHeaders(userId),
+      });
+    } finally {
+      await holder.release();
+    }
+    expect(response.statusCode).toBe(503);
+    expect(response.json().code).toBe('database_unavailable');
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+  }, 20_000);
+});

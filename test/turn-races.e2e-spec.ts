@@ -1,8 +1,12 @@
 import { startChatHarness, type ChatHarness } from './support/chat-harness';
 import { insertConversation } from './support/factories';
 import { newUserId } from './support/test-app';
+import { resolvePooler } from '../src/config/app-config';
 
 const onPostgres = Boolean(process.env.DATABASE_URL);
+const throughPooler =
+  resolvePooler((process.env.DATABASE_POOLER as 'auto' | undefined) ?? 'auto', process.env.DATABASE_URL) ===
+  'pgbouncer';
 const CONCURRENT_MESSAGES = 20;
 
 interface StoredMessage {
@@ -100,6 +104,36 @@ describe(`One turn at a time per conversation (${onPostgres ? 'two replicas on P
     ]);
   });
 
+  it('marks the pending message of a dead replica’s turn turn_interrupted once its lease expires, with no new message', async () => {
+    const userId = newUserId();
+    const [replica] = replicas;
+    const conversation = await insertConversation(replica.t.dataSource, {
+      userId,
+      messageCount: 1,
+      leaseOwner: 'replica-that-died',
+      leaseExpiresAt: new Date(Date.now() + 300),
+    });
+    await replica.t.dataSource.query(
+      `INSERT INTO messages (conversation_id, user_id, seq, role, content, status) VALUES ($1, $2, 1, 'user', 'lost?', 'pending')`,
+      [conversation.id, userId],
+    );
+
+    const deadline = Date.now() + 3 * Number(env.CHAT_LEASE_TTL_MS);
+    let rows: { status: string; error_code: string | null }[] = [];
+    while (Date.now() < deadline) {
+      rows = await replica.t.dataSource.query('SELECT status, error_code FROM messages WHERE conversation_id = $1', [
+        conversation.id,
+      ]);
+      if (rows[0]?.status !== 'pending') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(rows).toEqual([{ status: 'failed', error_code: 'turn_interrupted' }]);
+    const [lease] = await replica.t.dataSource.query('SELECT lease_owner FROM conversations WHERE id = $1', [
+      conversation.id,
+    ]);
+    expect(lease.lease_owner).toBeNull();
+  });
+
   it('answers 409 conversation_busy with Retry-After when the lease stays taken past the wait, storing nothing', async () => {
     const userId = newUserId();
     const [replica] = replicas;
@@ -147,4 +181,39 @@ describe(`One turn at a time per conversation (${onPostgres ? 'two replicas on P
     );
     expect(rows).toEqual([{ role: 'user', status: 'failed' }]);
   });
+});
+
+// Only a transaction-mode pooler hands one client's statements to several server sessions; CI's PgBouncer pass runs these.
+const describeThroughPooler = throughPooler ? describe : describe.skip;
+
+describeThroughPooler('Concurrent turns through a transaction-mode pooler (PgBouncer)', () => {
+  const MESSAGES = 10;
+
+  it.each([
+    ['detected or declared (unnamed statements)', {}],
+    ['declared absent (named statements, until the first one fails)', { DATABASE_POOLER: 'none' }],
+  ])(
+    `answers ${MESSAGES} concurrent messages to one conversation with no 500 and alternating history: pooler %s`,
+    async (_, poolerEnv: Record<string, string>) => {
+      const h = await startChatHarness({ env: { CHAT_BUSY_WAIT_MS: '5000', CHAT_LEASE_TTL_MS: '3000', ...poolerEnv } });
+      try {
+        h.sim.respondWith(() => ({ kind: 'stall', ms: 20, then: { kind: 'text', text: 'answer' } }));
+        const userId = newUserId();
+        const conversationId = (await h.send({ message: 'start' }, userId)).json().conversation_id as string;
+
+        const responses = await Promise.all(
+          Array.from({ length: MESSAGES }, (_, i) =>
+            h.send({ message: `message ${i}`, conversation_id: conversationId }, userId),
+          ),
+        );
+
+        const statuses = responses.map((response) => response.statusCode);
+        expect(statuses.filter((status) => status !== 200 && status !== 409)).toEqual([]);
+        const rows = await expectConsistentHistory(h, conversationId);
+        expect(rows).toHaveLength(2 + statuses.filter((status) => status === 200).length * 2);
+      } finally {
+        await h.close();
+      }
+    },
+  );
 });

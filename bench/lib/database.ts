@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
@@ -68,41 +68,4 @@ export function seedPool(url: string, max = 2): Pool {
   });
   onCleanup('seed pool', () => pool.end());
   return pool;
-}
-
-/**
- * The embedded database is PGlite inside the service, served on a loopback port the service does not
- * announce: it is the one listening TCP socket of that process other than the HTTP port. Found through
- * /proc (Linux), so the bench needs no change to the service.
- */
-export function embeddedDatabaseUrl(pid: number, httpPort: number): string {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (match) inodes.add(match[1]);
-    } catch {
-      // an fd closed while we listed them
-    }
-  }
-  const ports = new Set<number>();
-  for (const table of ['tcp', 'tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      // local_address is HEXIP:HEXPORT, st 0A is LISTEN, the inode is the tenth field.
-      if (fields.length < 10 || fields[3] !== '0A' || !inodes.has(fields[9])) continue;
-      ports.add(Number.parseInt(fields[1].split(':')[1], 16));
-    }
-  }
-  ports.delete(httpPort);
-  if (ports.size !== 1) {
-    throw new Error(`expected one embedded-database port in process ${pid}, found [${[...ports].join(', ')}]`);
-  }
-  return `postgres://postgres@127.0.0.1:${[...ports][0]}/postgres`;
 }

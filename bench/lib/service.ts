@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Child, childFailure, startChild } from './children';
-import { type BenchDatabase, embeddedDatabaseUrl } from './database';
+import { embeddedDatabaseUrl } from '../../src/database/embedded-postgres';
+import { type BenchDatabase } from './database';
 import { type Measured, measure } from './memory';
 import { freePort } from './ports';
 import { httpGet, waitFor } from './util';
@@ -70,7 +71,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   } catch (error) {
     throw childFailure(child, `is not ready: ${(error as Error).message}`);
   }
-  const sqlUrl = options.db.sqlUrl ?? embeddedDatabaseUrl(child.pid, port);
+  const sqlUrl = options.db.sqlUrl ?? embeddedDatabaseUrl(options.db.serviceEnv.DATA_DIR);
   const measured = await measure(child, url, options.authorization);
   return { url, port, child, measured, sqlUrl, stop: () => child.stop(STOP_GRACE_MS) };
 }

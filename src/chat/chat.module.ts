@@ -7,6 +7,7 @@ import { ConversationsService } from './conversations.service';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { IdempotencyKeyRepository } from './idempotency/idempotency-key.repository';
 import { IdempotencyService } from './idempotency/idempotency.service';
+import { ExpiredLeaseSweeper } from './turns/expired-lease-sweeper';
 import { RunningTurns } from './turns/running-turns';
 import { TurnLeaseService } from './turns/turn-lease.service';
 import { ConversationRepository } from './repositories/conversation.repository';
@@ -23,6 +24,7 @@ import { MessageRepository } from './repositories/message.repository';
     PreparedStatements,
     TurnLeaseService,
     RunningTurns,
+    ExpiredLeaseSweeper,
     IdempotencyService,
     IdempotencyKeyRepository,
   ],

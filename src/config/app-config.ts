@@ -30,6 +30,13 @@ const envSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
   ),
+  DATABASE_DIRECT_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+  ),
+  DATABASE_POOLER: z.enum(['auto', 'pgbouncer', 'none']).default('auto'),
   DATA_DIR: z.string().min(1).default('./data'),
   DB_POOL_SIZE: int(1, 100).default(10),
   DB_MIGRATE_ON_BOOT: bool.default(true),
@@ -76,8 +83,11 @@ export class AppConfig {
   readonly host!: string;
   readonly logLevel!: string;
   readonly databaseUrl?: string;
+  /** The server itself, past the pooler: for migrations (session advisory lock) and, later, LISTEN. */
+  readonly databaseDirectUrl?: string;
   readonly dataDir!: string;
-  readonly db!: { poolSize: number; migrateOnBoot: boolean };
+  /** `pooler`: a transaction-mode pooler (PgBouncer) is in front, so no session state may be relied on. */
+  readonly db!: { poolSize: number; migrateOnBoot: boolean; pooler: DatabasePooler };
   readonly jwt!: {
     secret?: string;
     jwksUrl?: string;
@@ -159,8 +169,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
+    databaseDirectUrl: e.DATABASE_DIRECT_URL,
     dataDir,
-    db: { poolSize: e.DB_POOL_SIZE, migrateOnBoot: e.DB_MIGRATE_ON_BOOT },
+    db: {
+      poolSize: e.DB_POOL_SIZE,
+      migrateOnBoot: e.DB_MIGRATE_ON_BOOT,
+      pooler: resolvePooler(e.DATABASE_POOLER, e.DATABASE_URL),
+    },
     jwt: {
       ...jwt,
       jwksUrl: e.JWT_JWKS_URL,
@@ -200,6 +215,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
 }
 
 type ParsedEnv = z.infer<typeof envSchema>;
+
+export type DatabasePooler = 'pgbouncer' | 'none';
+/** PgBouncer's default port; a PostgreSQL server listening there is rare enough to guess from it. */
+const PGBOUNCER_DEFAULT_PORT = '6432';
+
+/**
+ * `auto` guesses from the URL: nothing sent through a transaction-mode pooler tells it apart from
+ * PostgreSQL (SHOW and current_setting reach a server), so the port is the practical sign. A wrong
+ * `none` is still safe: PreparedStatements falls back when a named statement fails.
+ */
+export function resolvePooler(setting: 'auto' | DatabasePooler, databaseUrl: string | undefined): DatabasePooler {
+  if (setting !== 'auto') return setting;
+  if (!databaseUrl) return 'none';
+  return new URL(databaseUrl).port === PGBOUNCER_DEFAULT_PORT ? 'pgbouncer' : 'none';
+}
 
 /** The HS256 secret, or none when a JWKS verifies tokens. */
 function resolveJwtKeys(e: ParsedEnv, dataDir: string, devSecret: 'create' | 'read'): { secret?: string } {

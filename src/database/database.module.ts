@@ -1,9 +1,9 @@
 import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
-import { DataSource, MigrationExecutor } from 'typeorm';
+import { DataSource, type Migration, MigrationExecutor, type QueryRunner } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { buildDataSourceOptions, type PostgresDataSourceOptions } from './data-source-options';
+import { buildDataSourceOptions } from './data-source-options';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
 
 /** Any constant: replicas that boot together take turns applying migrations under this advisory lock. */
@@ -45,42 +45,70 @@ export class EmbeddedDatabaseHost implements OnApplicationShutdown {
 }
 
 async function createTypeOrmOptions(config: AppConfig, host: EmbeddedDatabaseHost): Promise<TypeOrmModuleOptions> {
-  const options = buildDataSourceOptions(config, config.databaseUrl ?? (await host.start(config)));
+  const url = config.databaseUrl ?? (await host.start(config));
   try {
-    if (config.db.migrateOnBoot) await migrate(options);
+    if (config.db.migrateOnBoot) await migrate(config, url);
   } catch (error) {
     await host.close();
     throw error;
   }
   // @nestjs/typeorm retries a failed connect 9 × 3 s by default: enough tries for a server still starting, less stall.
-  return { ...options, retryAttempts: 3, retryDelay: 2_000 };
+  return { ...buildDataSourceOptions(config, url), retryAttempts: 3, retryDelay: 2_000 };
 }
 
 /**
  * Applies pending migrations on a short-lived DataSource before the service's own is created, so no
- * provider can query an old schema.
+ * provider can query an old schema. On DATABASE_DIRECT_URL when set; else on `url`, where replicas
+ * take turns under a session advisory lock, or, through a transaction-mode pooler (which would run
+ * the lock and its unlock on different server connections, leaking the lock), a transaction-scoped
+ * one held by a single transaction around every pending migration.
  */
-export async function migrate(options: PostgresDataSourceOptions): Promise<void> {
+export async function migrate(config: AppConfig, url: string): Promise<void> {
+  // A direct URL stands for DATABASE_URL's server: it means nothing to the embedded database.
+  const direct = config.databaseUrl === undefined ? undefined : config.databaseDirectUrl;
+  const target = direct ?? url;
+  const pooled = direct === undefined && config.db.pooler === 'pgbouncer';
   const logger = new Logger('DatabaseMigrations');
-  const dataSource = await new DataSource({ ...options, poolSize: 1 }).initialize();
+  const dataSource = await new DataSource({ ...buildDataSourceOptions(config, target), poolSize: 1 }).initialize();
   const queryRunner = dataSource.createQueryRunner();
   try {
-    await queryRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    try {
-      const executor = new MigrationExecutor(dataSource, queryRunner);
-      executor.transaction = options.migrationsTransactionMode ?? 'each';
-      const applied = await executor.executePendingMigrations();
-      logger.log(
-        applied.length === 0
-          ? `Schema up to date (${dataSource.migrations.length} migrations)`
-          : `Applied ${applied.length} migration(s): ${applied.map((migration) => migration.name).join(', ')}`,
-      );
-    } finally {
-      await queryRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
-    }
+    const executor = new MigrationExecutor(dataSource, queryRunner);
+    const applied = pooled
+      ? await migrateInOneTransaction(queryRunner, executor)
+      : await migrateUnderSessionLock(queryRunner, executor);
+    logger.log(
+      applied.length === 0
+        ? `Schema up to date (${dataSource.migrations.length} migrations)`
+        : `Applied ${applied.length} migration(s): ${applied.map((migration) => migration.name).join(', ')}`,
+    );
   } finally {
     await queryRunner.release();
     await dataSource.destroy();
+  }
+}
+
+async function migrateUnderSessionLock(queryRunner: QueryRunner, executor: MigrationExecutor): Promise<Migration[]> {
+  await queryRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  try {
+    // Each migration commits on its own, so a failure leaves the earlier ones applied and recorded.
+    executor.transaction = 'each';
+    return await executor.executePendingMigrations();
+  } finally {
+    await queryRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+  }
+}
+
+async function migrateInOneTransaction(queryRunner: QueryRunner, executor: MigrationExecutor): Promise<Migration[]> {
+  await queryRunner.startTransaction();
+  try {
+    await queryRunner.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    executor.transaction = 'none';
+    const applied = await executor.executePendingMigrations();
+    await queryRunner.commitTransaction();
+    return applied;
+  } catch (error) {
+    await queryRunner.rollbackTransaction();
+    throw error;
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -6,11 +6,17 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 /** Sub-folder of DATA_DIR that holds the PostgreSQL cluster. */
 const PGDATA_FOLDER = 'pgdata';
 const LOCK_FILE = 'pgdata.lock';
+/** Sub-folder of DATA_DIR that holds the server's socket, owner-only like the socket itself. */
+const SOCKET_FOLDER = 'pgsocket';
+/** libpq's and pg's name for the socket of a server on the default port, found from its folder. */
+const SOCKET_NAME = '.s.PGSQL.5432';
+/** sun_path holds 108 bytes on Linux, 104 on macOS. */
+const MAX_SOCKET_PATH_BYTES = 103;
 /** Room above the pool for a second client (a CLI, psql) and for sockets that are still closing. */
 const SPARE_CONNECTIONS = 4;
 
 export interface EmbeddedPostgres {
-  /** A `postgres://` URL of the loopback server. */
+  /** A `postgres://` URL of the server's unix socket. */
   readonly url: string;
   /** Stops the server, then PGlite. Call it after every client has disconnected; safe to call twice. */
   close(): Promise<void>;
@@ -24,9 +30,11 @@ export interface EmbeddedPostgresOptions {
 }
 
 /**
- * Runs PGlite (PostgreSQL in WASM, one backend) in this process and serves it over loopback TCP, so
- * `pg` and TypeORM use it like any PostgreSQL. The socket server multiplexes connections onto the one
- * backend: queries run one at a time, and while a connection has a transaction open, the others wait.
+ * Runs PGlite (PostgreSQL in WASM, one backend) in this process and serves it on a unix socket, so
+ * `pg` and TypeORM use it like any PostgreSQL. PGlite checks no password, so the socket is the lock:
+ * in an owner-only folder of DATA_DIR, mode 0600 (loopback TCP would let any local process read every
+ * user's data). The socket server multiplexes connections onto the one backend: queries run one at a
+ * time, and while a connection has a transaction open, the others wait.
  */
 export async function startEmbeddedPostgres({ dataDir, poolSize }: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true });
@@ -34,17 +42,18 @@ export async function startEmbeddedPostgres({ dataDir, poolSize }: EmbeddedPostg
   let db: PGlite | undefined;
   try {
     db = await PGlite.create({ dataDir: join(dataDir, PGDATA_FOLDER) });
+    const socketDir = prepareSocketFolder(dataDir);
     const server = new PGLiteSocketServer({
       db,
-      host: '127.0.0.1',
-      port: 0,
+      path: join(socketDir, SOCKET_NAME),
       maxConnections: poolSize + SPARE_CONNECTIONS,
     });
     await server.start();
+    chmodSync(join(socketDir, SOCKET_NAME), 0o600);
     const openDb = db;
     let closing: Promise<void> | undefined;
     return {
-      url: `postgres://postgres@${server.getServerConn()}/postgres`,
+      url: embeddedDatabaseUrl(dataDir),
       close: () =>
         (closing ??= (async () => {
           try {
@@ -60,6 +69,25 @@ export async function startEmbeddedPostgres({ dataDir, poolSize }: EmbeddedPostg
     releaseLock();
     throw error;
   }
+}
+
+/** The URL of the embedded database of `dataDir`, reachable only by the user running it. */
+export function embeddedDatabaseUrl(dataDir: string): string {
+  return `postgres://postgres@localhost/postgres?host=${encodeURIComponent(join(dataDir, SOCKET_FOLDER))}`;
+}
+
+/** The socket's folder, created 0700 before the server listens in it; a stale socket (we hold the lock) removed. */
+function prepareSocketFolder(dataDir: string): string {
+  const socketDir = join(dataDir, SOCKET_FOLDER);
+  if (Buffer.byteLength(join(socketDir, SOCKET_NAME)) > MAX_SOCKET_PATH_BYTES) {
+    throw new Error(
+      `DATA_DIR ${dataDir} is too long a path for the embedded database's unix socket: use a shorter one`,
+    );
+  }
+  mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+  chmodSync(socketDir, 0o700);
+  rmSync(join(socketDir, SOCKET_NAME), { force: true });
+  return socketDir;
 }
 
 /** Data folders this process holds, so a lock left by a previous process with our pid is seen as stale. */

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -15,28 +15,57 @@ export class PreparedStatement<Row extends QueryResultRow> {
 }
 
 /**
+ * What a named statement meets when its session is not its own: "already exists" (another client
+ * prepared it on this server connection) and "does not exist" (pg's cache says prepared, but the
+ * pooler gave it another server connection). Both fail at Parse/Bind, before anything runs.
+ */
+const SESSION_STATEMENT_SQLSTATES = new Set(['42P05', '26000']);
+
+/**
  * Runs hot-path statements on TypeORM's own pg pool (the same connections and limits as every other
  * query). On PostgreSQL they are named prepared statements: parsed and planned once per connection,
  * then only bound and executed (≈ 90 µs less per statement measured here, and less database CPU).
- * PGlite is one session behind all of its socket connections, so a name prepared through a recycled
- * connection would still exist for the next one ("prepared statement … already exists"): there they
- * run unnamed.
+ * They run unnamed where a connection is not one session: behind a transaction-mode pooler
+ * (PgBouncer 1.18 does not track prepared statements), and on PGlite, one session behind all of its
+ * socket connections. A pooler that was not declared is found by its first such error: from then on
+ * statements run unnamed, and the failed one is retried (it had not run).
  */
 @Injectable()
 export class PreparedStatements {
-  private readonly named: boolean;
+  private readonly logger = new Logger(PreparedStatements.name);
+  private named: boolean;
 
   constructor(
     private readonly dataSource: DataSource,
     config: AppConfig,
   ) {
-    this.named = config.databaseUrl !== undefined;
+    this.named = config.databaseUrl !== undefined && config.db.pooler === 'none';
   }
 
   async rows<Row extends QueryResultRow>(statement: PreparedStatement<Row>, values: unknown[]): Promise<Row[]> {
+    if (!this.named) return this.run(statement, values, undefined);
+    try {
+      return await this.run(statement, values, statement.name);
+    } catch (error) {
+      if (!SESSION_STATEMENT_SQLSTATES.has((error as { code?: unknown }).code as string)) throw error;
+      if (this.named) {
+        this.named = false;
+        this.logger.warn(
+          'Named prepared statements failed as behind a transaction-mode pooler: running them unnamed from now on ' +
+            '(set DATABASE_POOLER=pgbouncer to start that way)',
+        );
+      }
+      return this.run(statement, values, undefined);
+    }
+  }
+
+  private async run<Row extends QueryResultRow>(
+    statement: PreparedStatement<Row>,
+    values: unknown[],
+    name: string | undefined,
+  ): Promise<Row[]> {
     // TypeORM's PostgresDriver types its pg.Pool as `any`.
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    const name = this.named ? statement.name : undefined;
     const result = await pool.query<Row>({ name, text: statement.text, values });
     return result.rows;
   }

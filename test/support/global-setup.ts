@@ -2,7 +2,6 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/app-config';
-import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { migrate as migrateDatabase } from '../../src/database/database.module';
 import { isRunning, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { assertTestDatabaseUrl, TEST_DATA_DIR_PREFIX } from './test-database';
@@ -33,8 +32,14 @@ export default async function globalSetup(): Promise<void> {
 
 /** The service's own migration step (advisory lock included) on a one-off DataSource. */
 function migrate(url: string): Promise<void> {
-  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'unused-by-the-global-setup', DATABASE_URL: url });
-  return migrateDatabase(buildDataSourceOptions(config, url));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: 'unused-by-the-global-setup',
+    DATABASE_URL: url,
+    DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL,
+    DATABASE_POOLER: process.env.DATABASE_POOLER,
+  });
+  return migrateDatabase(config, url);
 }
 
 /** Jest has no teardown here: remove the folders of earlier runs whose process has ended. */

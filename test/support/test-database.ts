@@ -20,7 +20,13 @@ export function prepareTestDatabase(): TestDatabase {
   const databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
     assertTestDatabaseUrl(databaseUrl);
-    return { env: { DATABASE_URL: databaseUrl }, cleanup: async () => undefined };
+    const env: Record<string, string> = { DATABASE_URL: databaseUrl };
+    for (const key of ['DATABASE_DIRECT_URL', 'DATABASE_POOLER'] as const) {
+      const value = process.env[key];
+      if (value) env[key] = value;
+    }
+    if (env.DATABASE_DIRECT_URL) assertTestDatabaseUrl(env.DATABASE_DIRECT_URL);
+    return { env, cleanup: async () => undefined };
   }
   const template = process.env.TEST_PGLITE_TEMPLATE_DIR;
   if (!template) {

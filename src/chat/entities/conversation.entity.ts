@@ -3,6 +3,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Update
 /** Constraint and index names are spelled out so the entity and the migrations agree on them. */
 @Entity({ name: 'conversations' })
 @Index('IDX_conversations_user_id_updated_at_id', ['userId', 'updatedAt', 'id'])
+/** Only conversations with a turn running (few): what the expired-lease sweep scans. */
+@Index('IDX_conversations_lease_expires_at', ['leaseExpiresAt'], { where: 'lease_expires_at IS NOT NULL' })
 export class ConversationEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_conversations' })
   id: string;

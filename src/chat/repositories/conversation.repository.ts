@@ -63,7 +63,21 @@ const ACQUIRE_LEASE_AND_APPEND = new PreparedStatement<{ id: string; seq: number
    SELECT appended.id, appended.seq, (SELECT count(*) FROM interrupted)::int AS interrupted FROM appended`,
 );
 
-/** Every query names the owner: a conversation of another user is indistinguishable from none. */
+/**
+ * Frees the leases that expired (their replica died mid-turn) and marks those turns' pending messages
+ * interrupted, across users: a sweep, not a request. The partial index on lease_expires_at keeps it
+ * to the conversations with a running turn.
+ */
+const FAIL_EXPIRED_TURNS = `
+  WITH expired AS (
+    UPDATE conversations SET lease_owner = NULL, lease_expires_at = NULL
+    WHERE lease_expires_at < now()
+    RETURNING id
+  )
+  UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
+  WHERE conversation_id IN (SELECT id FROM expired) AND status = 'pending'`;
+
+/** Every query names the owner (but the expired-lease sweep): a conversation of another user is indistinguishable from none. */
 @Injectable()
 export class ConversationRepository {
   private readonly repository: Repository<ConversationEntity>;
@@ -126,6 +140,12 @@ export class ConversationRepository {
       [id, owner, ttlMs],
     )) as [unknown[], number];
     return affected > 0;
+  }
+
+  /** The number of messages marked interrupted. */
+  async failExpiredTurns(): Promise<number> {
+    const [, affected] = (await this.repository.query(FAIL_EXPIRED_TURNS)) as [unknown[], number];
+    return affected;
   }
 
   async releaseLease(id: string, owner: string): Promise<void> {

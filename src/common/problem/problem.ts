@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../../database/database-errors';
 import { AppError } from '../errors/app-error';
 import { codeForStatus, describeErrorCode, type ErrorCode } from '../errors/error-code';
 
@@ -74,6 +75,13 @@ function classify(error: unknown): { code: ErrorCode; detail: string; appError?:
     const status = error.getStatus();
     const code = codeForStatus(status);
     return { code, detail: status < 500 ? error.message : describeErrorCode(code).title };
+  }
+  if (isDatabaseUnavailable(error)) {
+    // Unreachable, or no pooled connection freed in time (the embedded database has one): retry, not 500.
+    const appError = new AppError('database_unavailable', 'The database is unavailable or busy; try again shortly.', {
+      retryAfterSeconds: 5,
+    });
+    return { code: appError.code, detail: appError.detail, appError };
   }
   return { code: 'internal_error', detail: 'An unexpected error occurred; it has been logged.' };
 }

@@ -1,0 +1,47 @@
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { ConversationRepository } from '../repositories/conversation.repository';
+
+/**
+ * SPEC §6: a turn whose replica died is marked turn_interrupted when its lease expires, not only when
+ * the conversation's next message arrives. Every replica sweeps (the statement is idempotent), at half
+ * the lease TTL, so an expired lease is seen within 1.5 TTL of the last renewal.
+ */
+@Injectable()
+export class ExpiredLeaseSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ExpiredLeaseSweeper.name);
+  private timer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
+
+  constructor(
+    private readonly conversations: ConversationRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(
+      () => {
+        this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
+      },
+      Math.floor(this.config.chat.leaseTtlMs / 2),
+    );
+    this.timer.unref();
+  }
+
+  /** Before the database closes: no new sweep, and the running one finished. */
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      const interrupted = await this.conversations.failExpiredTurns();
+      if (interrupted > 0) this.logger.warn(`marked ${interrupted} message(s) of expired turns as turn_interrupted`);
+    } catch (error) {
+      this.logger.warn(
+        `could not sweep expired turn leases: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+}
