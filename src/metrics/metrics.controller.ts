@@ -1,6 +1,7 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/public.decorator';
+import { MetricsTokenGuard } from './metrics-token.guard';
 import { Metrics } from './metrics.service';
 
 @ApiTags('health')
@@ -8,8 +9,9 @@ import { Metrics } from './metrics.service';
 export class MetricsController {
   constructor(private readonly metrics: Metrics) {}
 
-  /** Unauthenticated like the probes: restrict it at the proxy if it must not be public. */
+  /** Open like the probes unless METRICS_TOKEN is set; then it wants that token as a bearer token. */
   @Public()
+  @UseGuards(MetricsTokenGuard)
   @Get()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiOperation({ summary: 'Prometheus metrics: turn, model, tool and database latency; tokens; errors by code' })
