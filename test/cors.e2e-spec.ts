@@ -1,13 +1,16 @@
+import { startChatHarness, type ChatHarness } from './support/chat-harness';
 import { createTestApp, newUserId, type TestApp } from './support/test-app';
 
 const ALLOWED = 'https://app.example.com';
 
 describe('CORS (CORS_ORIGINS)', () => {
+  let h: ChatHarness;
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ env: { CORS_ORIGINS: `${ALLOWED}, http://localhost:5173` } });
+    h = await startChatHarness({ env: { CORS_ORIGINS: `${ALLOWED}, http://localhost:5173` } });
+    t = h.t;
   });
-  afterAll(() => t.close());
+  afterAll(() => h.close());
 
   const listed = (value: unknown) =>
     String(value)
@@ -52,6 +55,16 @@ describe('CORS (CORS_ORIGINS)', () => {
     expect(response.headers['access-control-allow-origin']).toBe(ALLOWED);
     const exposed = listed(response.headers['access-control-expose-headers']);
     expect(exposed).toEqual(expect.arrayContaining(['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy']));
+  });
+
+  it('gives a streamed turn the CORS headers too', async () => {
+    h.sim.enqueue({ kind: 'text', text: 'Streamed across origins.' });
+
+    const response = await h.send({ message: 'stream' }, undefined, { origin: ALLOWED, accept: 'text/event-stream' });
+
+    expect(response.headers['content-type']).toContain('text/event-stream');
+    expect(response.headers['access-control-allow-origin']).toBe(ALLOWED);
+    expect(listed(response.headers['access-control-expose-headers'])).toContain('x-request-id');
   });
 
   it('sends no CORS headers when CORS_ORIGINS is unset', async () => {
