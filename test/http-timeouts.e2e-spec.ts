@@ -14,6 +14,14 @@ function closedAfter(socket: Socket): Promise<{ elapsedMs: number; received: str
   return new Promise((resolve) => socket.once('close', () => resolve({ elapsedMs: Date.now() - startedAt, received })));
 }
 
+async function until(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('HTTP request timeouts', () => {
   let h: ChatHarness;
   let port: number;
@@ -58,6 +66,23 @@ describe('HTTP request timeouts', () => {
     const { elapsedMs } = await closed;
 
     expect(elapsedMs).toBeLessThan(REQUEST_TIMEOUT_MS + 2_500);
+  });
+
+  it('keeps serving a keep-alive connection that idled longer than the header and request timeouts', async () => {
+    const socket = open();
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    const ask = () => socket.write('GET /health/live HTTP/1.1\r\nhost: localhost\r\n\r\n');
+    const answers = () => received.match(/HTTP\/1\.1 200 /g)?.length ?? 0;
+
+    ask();
+    await until(() => answers() === 1);
+    await new Promise((resolve) => setTimeout(resolve, REQUEST_TIMEOUT_MS * 2));
+    ask();
+    await until(() => answers() === 2);
+
+    expect(received).not.toContain(' 408 ');
+    socket.destroy();
   });
 
   it('does not cut a streamed turn that lasts longer than the request timeout', async () => {
