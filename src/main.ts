@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureApp, createFastifyAdapter } from './bootstrap/create-app';
+import { shutDownGracefullyOnSignals } from './common/lifecycle/graceful-shutdown';
 import { createLogger } from './common/logging/create-logger';
 import { PinoNestLogger } from './common/logging/pino-nest-logger';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
@@ -15,10 +16,11 @@ async function bootstrap(): Promise<void> {
     createFastifyAdapter(config, logger),
     { logger: new PinoNestLogger(logger) },
   );
-  // On SIGTERM/SIGINT: refuse new turns, let running ones finish (grace period), close MCP clients and
-  // the database, then exit 0.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  shutDownGracefullyOnSignals(app, logger, config.shutdownGraceMs);
   await configureApp(app);
+  if (config.nodeEnv === 'production' && !config.anthropic.apiKey) {
+    logger.warn('ANTHROPIC_API_KEY is not set: every chat turn will answer 503 model_not_configured');
+  }
   await app.listen({ port: config.port, host: config.host });
   const origin = await app.getUrl();
   logger.info(

@@ -69,6 +69,21 @@ describe('A replica as its own process', () => {
     expect(answered.status).toBe(200);
     expect(((await answered.json()) as TurnBody).response).toBe('Finished during shutdown.');
     expect(await server.exited).toBe(0);
+    const messages = server.logs.map((line) => String(line.msg));
+    const stopping = messages.findIndex((msg) => msg.startsWith('SIGTERM: stopping'));
+    const waiting = messages.findIndex((msg) => msg.includes('for 1 running turn(s)'));
+    const stopped = messages.findIndex((msg) => msg.startsWith('stopped') && msg.includes('exiting with 0'));
+    expect([stopping, waiting, stopped].every((index) => index >= 0)).toBe(true);
+    expect(stopping < waiting && waiting < stopped).toBe(true);
+    expect(messages.some((msg) => msg.includes('aborting'))).toBe(false);
+  });
+
+  it('warns at a production boot that has no ANTHROPIC_API_KEY', async () => {
+    const { ANTHROPIC_API_KEY: _unset, ...env } = serverEnv({ NODE_ENV: 'production' });
+    const server = await startServerProcess(env);
+
+    const warning = server.logs.find((line) => String(line.msg).startsWith('ANTHROPIC_API_KEY is not set'));
+    expect(warning).toMatchObject({ level: 40 });
   });
 
   it('when a replica dies mid-turn, the next message waits out its lease and the lost turn is marked interrupted', async () => {

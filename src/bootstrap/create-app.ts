@@ -1,15 +1,19 @@
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { limitConnections } from '../common/http/connection-limits';
+import { corsOptionsFor } from '../common/http/cors';
 import { REQUEST_ID_HEADER, requestIdFor } from '../common/http/request-id';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../common/problem/problem';
 import { AppError } from '../common/errors/app-error';
 import { Metrics } from '../metrics/metrics.service';
-import type { AppConfig } from '../config/app-config';
+import { AppConfig } from '../config/app-config';
 import { setupSwagger } from './swagger';
 
 /** Path segments may carry a 255-character user id, percent-encoded (up to 3 bytes a character each). */
 const MAX_PATH_SEGMENT_LENGTH = 2048;
+/** Node checks header and request deadlines on an interval (30 s by default): a deadline is late by up to this. */
+const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 export function createFastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
   return new FastifyAdapter({
@@ -20,6 +24,13 @@ export function createFastifyAdapter(config: AppConfig, logger: Logger): Fastify
     frameworkErrors: sendRouterError,
     // Proxies close idle keep-alive sockets after ~60 s; staying above avoids resets on reuse.
     keepAliveTimeout: 72_000,
+    // Bounds receiving a request (a stalled body gets 408), not sending the answer: streams and long turns go on.
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionTimeout: config.http.connectionTimeoutMs,
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_INTERVAL_MS, config.http.headersTimeoutMs),
+    },
   });
 }
 
@@ -43,8 +54,9 @@ function sendRouterError(error: FastifyError, request: FastifyRequest, reply: Fa
  */
 export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const fastify = app.getHttpAdapter().getInstance();
-  // The API speaks JSON only: any other body type is a 415, not a string that fails validation later.
-  fastify.removeContentTypeParser('text/plain');
+  const config = app.get(AppConfig);
+  limitConnections(fastify.server, config.http);
+  if (config.corsOrigins.length > 0) app.enableCors(corsOptionsFor(config.corsOrigins));
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
@@ -72,6 +84,9 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   });
   setupSwagger(app);
   await app.init();
+  // The API speaks JSON only: any other body type is a 415, not a string or a form that reaches a handler.
+  // Nest adds its form parser during init().
+  fastify.removeContentTypeParser(['text/plain', 'application/x-www-form-urlencoded']);
   await fastify.ready();
   return app;
 }

@@ -74,6 +74,13 @@ const envSchema = z.object({
   IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
   BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(256 * 1024),
   SHUTDOWN_GRACE_MS: int(0, 600000).default(30000),
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600000).default(10000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 600000).default(30000),
+  HTTP_CONNECTION_TIMEOUT_MS: int(0, 3600000).default(300000),
+  HTTP_MAX_CONNECTIONS: int(0, 1000000).default(10000),
+  HTTP_MAX_CONNECTIONS_PER_IP: int(0, 1000000).default(0),
+  CORS_ORIGINS: optionalString,
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
 });
 
 /** The validated configuration: the only reader of process.env is {@link loadConfig}. */
@@ -129,6 +136,21 @@ export class AppConfig {
   };
   readonly bodyLimitBytes!: number;
   readonly shutdownGraceMs!: number;
+  readonly http!: {
+    /** Receiving the headers of a request (slow-header clients are cut after this). */
+    headersTimeoutMs: number;
+    /** Receiving a whole request, body included; the response is not bounded by it. */
+    requestTimeoutMs: number;
+    /** A socket with no traffic either way is closed after this; 0 = never. */
+    connectionTimeoutMs: number;
+    /** 0 = unbounded. */
+    maxConnections: number;
+    maxConnectionsPerIp: number;
+  };
+  /** Origins a browser may call the API from; empty = CORS is off. */
+  readonly corsOrigins!: string[];
+  /** When set, `/metrics` wants it as a bearer token. */
+  readonly metricsToken?: string;
 
   constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -211,6 +233,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    http: resolveHttpLimits(e),
+    corsOrigins: parseCorsOrigins(e.CORS_ORIGINS),
+    metricsToken: e.METRICS_TOKEN,
   });
 }
 
@@ -229,6 +254,47 @@ export function resolvePooler(setting: 'auto' | DatabasePooler, databaseUrl: str
   if (setting !== 'auto') return setting;
   if (!databaseUrl) return 'none';
   return new URL(databaseUrl).port === PGBOUNCER_DEFAULT_PORT ? 'pgbouncer' : 'none';
+}
+
+function resolveHttpLimits(e: ParsedEnv): AppConfig['http'] {
+  const problems: string[] = [];
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  }
+  // A JSON (non-streamed) turn sends nothing until it ends: an idle cut shorter than a turn would drop it.
+  const longestSilentResponseMs = e.CHAT_BUSY_WAIT_MS + e.CHAT_TURN_TIMEOUT_MS;
+  if (e.HTTP_CONNECTION_TIMEOUT_MS !== 0 && e.HTTP_CONNECTION_TIMEOUT_MS <= longestSilentResponseMs) {
+    problems.push(
+      `HTTP_CONNECTION_TIMEOUT_MS: must be 0 or more than CHAT_BUSY_WAIT_MS + CHAT_TURN_TIMEOUT_MS (${longestSilentResponseMs})`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeoutMs: e.HTTP_CONNECTION_TIMEOUT_MS,
+    maxConnections: e.HTTP_MAX_CONNECTIONS,
+    maxConnectionsPerIp: e.HTTP_MAX_CONNECTIONS_PER_IP,
+  };
+}
+
+/** Exact origins only (`https://app.example.com`): a wildcard or a path is a configuration mistake here. */
+export function parseCorsOrigins(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.filter((entry) => !isOrigin(entry));
+  if (bad.length > 0) {
+    throw new ConfigError([
+      `CORS_ORIGINS: not an origin (scheme://host[:port], no path or wildcard): ${bad.map((entry) => JSON.stringify(entry)).join(', ')}`,
+    ]);
+  }
+  return [...new Set(entries)];
+}
+
+function isOrigin(entry: string): boolean {
+  if (!URL.canParse(entry)) return false;
+  const parsed = new URL(entry);
+  return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.origin === entry;
 }
 
 /** The HS256 secret, or none when a JWKS verifies tokens. */

@@ -1,7 +1,8 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/public.decorator';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
+import { MetricsTokenGuard } from './metrics-token.guard';
 import { Metrics } from './metrics.service';
 
 @ApiTags('health')
@@ -9,18 +10,20 @@ import { Metrics } from './metrics.service';
 export class MetricsController {
   constructor(private readonly metrics: Metrics) {}
 
-  /** Unauthenticated like the probes: restrict it at the proxy if it must not be public. */
+  /** Open like the probes unless METRICS_TOKEN is set; then it wants that token as a bearer token. */
   @Public()
+  @UseGuards(MetricsTokenGuard)
   @Get()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiOperation({
     operationId: 'getMetrics',
     summary: 'Prometheus metrics: turn, model, tool and database latency; tokens; errors by code',
     description:
-      'Prometheus text exposition format, for a scraper. No token: restrict it at the proxy where it must not be public.',
+      'Prometheus text exposition format, for a scraper. Public unless `METRICS_TOKEN` is set; then send it as ' +
+      '`Authorization: Bearer <METRICS_TOKEN>` (else 401).',
   })
   @ApiOkResponse({ content: { 'text/plain': { schema: { type: 'string' } } } })
-  @ApiProblemResponses(500)
+  @ApiProblemResponses(401, 500)
   scrape(): Promise<string> {
     return this.metrics.registry.metrics();
   }

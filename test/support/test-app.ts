@@ -2,6 +2,7 @@ import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createFastifyAdapter } from '../../src/bootstrap/create-app';
@@ -26,6 +27,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Swap a provider (an outside system) for the test: `(builder) => builder.overrideProvider(...)`. */
   customize?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** Where the app's pino log goes (set `LOG_LEVEL` in `env` too): to read what it logged. */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -44,7 +47,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
   const moduleRef = await (options.customize?.(builder) ?? builder).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
-    createFastifyAdapter(config, createLogger(config.logLevel)),
+    createFastifyAdapter(config, createLogger(config.logLevel, options.logDestination)),
     { logger: false },
   );
   await configureApp(app);

@@ -21,7 +21,6 @@ export type ErrorCode =
   | 'rate_limited'
   | 'internal_error'
   | 'model_error'
-  | 'tool_error'
   | 'model_not_configured'
   | 'model_overloaded'
   | 'database_unavailable'
@@ -57,7 +56,6 @@ const ERROR_CODES: Record<ErrorCode, ErrorCodeInfo> = {
   internal_error: { status: 500, title: 'Internal server error' },
   turn_interrupted: { status: 500, title: 'Turn interrupted' },
   model_error: { status: 502, title: 'Model request failed' },
-  tool_error: { status: 502, title: 'Tool server failed' },
   model_not_configured: { status: 503, title: 'Model not configured' },
   model_overloaded: { status: 503, title: 'Model overloaded' },
   database_unavailable: { status: 503, title: 'Database unavailable' },

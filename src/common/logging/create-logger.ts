@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { redactQueryValues } from '../../database/database-errors';
 
 const serializeError = (error: unknown): unknown =>
@@ -9,7 +9,7 @@ const serializeError = (error: unknown): unknown =>
  * status, request id) — never bodies or headers, so message text and tokens stay out of the log;
  * errors without the values of a failed query (see redactQueryValues).
  */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,

@@ -1,23 +1,44 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Logger } from 'pino';
+import type { Level, Logger } from 'pino';
 
-/** Routes Nest's own log lines (bootstrap, modules) into the same structured pino stream as requests. */
+/**
+ * Routes Nest's log lines (bootstrap, modules, and our own `new Logger(Context)` calls) into the same
+ * structured pino stream as requests. Both call styles work: Nest's `(message, stack?)` and pino's
+ * `({ err, ...fields }, message)`; Nest appends the context as the last argument.
+ */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
-  log(message: unknown, context?: string): void {
-    this.logger.info({ context }, String(message));
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
   }
-  error(message: unknown, trace?: string, context?: string): void {
-    this.logger.error({ context, trace }, message instanceof Error ? message.message : String(message));
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
   }
-  warn(message: unknown, context?: string): void {
-    this.logger.warn({ context }, String(message));
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
   }
-  debug(message: unknown, context?: string): void {
-    this.logger.debug({ context }, String(message));
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
   }
-  verbose(message: unknown, context?: string): void {
-    this.logger.trace({ context }, String(message));
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
+
+  private write(level: Level, message: unknown, params: unknown[]): void {
+    const context = params.length > 0 && typeof params.at(-1) === 'string' ? (params.at(-1) as string) : undefined;
+    const rest = context === undefined ? params : params.slice(0, -1);
+    const text = rest.find((param): param is string => typeof param === 'string');
+    if (message instanceof Error) {
+      this.logger[level]({ context, err: message }, message.message);
+    } else if (typeof message === 'object' && message !== null) {
+      this.logger[level]({ ...message, context }, text ?? '');
+    } else {
+      // Nest's `error(message, stack)`: the second argument is a stack trace.
+      this.logger[level]({ context, trace: text }, String(message));
+    }
   }
 }

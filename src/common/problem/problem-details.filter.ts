@@ -28,12 +28,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 }
 
 /**
- * Server-side failures are logged in full (cause included: the provider's or the driver's text) under
- * the request id the client was given; client errors are one line.
+ * Logged under the request id the client was given. An unexpected failure (500) is logged in full,
+ * stack and cause included; an operational one (a dependency down or unconfigured: 502, 503, 504) is
+ * a warning naming the cause without a stack; a client error is one info line.
  */
 export function logProblem(request: FastifyRequest, exception: unknown, problem: Problem): void {
-  if (problem.status >= 500) {
+  const { code, status } = problem;
+  if (status === 500) {
     const cause = exception instanceof Error ? exception.cause : undefined;
-    request.log.error({ err: exception, cause, code: problem.code }, 'request failed');
-  } else request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
+    request.log.error({ err: exception, cause, code }, 'request failed');
+  } else if (status > 500) {
+    request.log.warn({ code, status, reason: describeCause(exception) }, 'request failed: a dependency is unavailable');
+  } else request.log.info({ code, status }, 'request rejected');
+}
+
+/** The provider's or driver's own words, when there are any, else ours. */
+function describeCause(exception: unknown): string | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  return exception.cause instanceof Error ? exception.cause.message : exception.message;
 }

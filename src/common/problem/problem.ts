@@ -50,7 +50,7 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string }> = {
 export function toProblem(error: unknown, requestId: string, instance: string): ProblemResponse {
   const { code, detail, appError } = classify(error);
   const { status, title } = describeErrorCode(code);
-  const problem: Problem = {
+  const standard = {
     type: `${PROBLEM_TYPE_PREFIX}${code}`,
     title,
     status,
@@ -58,8 +58,9 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
     instance,
     code,
     request_id: requestId,
-    ...appError?.extensions,
   };
+  // Extensions add members, never replace the standard ones (spread last); those stay first in the JSON.
+  const problem: Problem = { ...standard, ...appError?.extensions, ...standard };
   if (appError?.errors) problem.errors = appError.errors;
   return { problem, retryAfterSeconds: appError?.retryAfterSeconds };
 }
