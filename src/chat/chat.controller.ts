@@ -1,7 +1,6 @@
 import { Body, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppConfig } from '../config/app-config';
 import { NoQueryDto } from '../common/validation/no-query.dto';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
 import type { AuthUser } from '../auth/auth-user';
@@ -14,14 +13,14 @@ import { ChatTurnDto } from './dto/chat-turn.dto';
 import { HistoryPageDto } from './dto/message.dto';
 import { SendMessageDto } from './dto/send-message.dto';
 import { ChatRateLimitGuard } from './rate-limit/chat-rate-limit.guard';
-import { EVENT_STREAM, streamTurn, wantsEventStream } from './sse/stream-turn';
+import { EVENT_STREAM, TurnStreamer, wantsEventStream } from './sse/turn-streamer';
 import { UserScopedController } from '../auth/user-scoped-controller.decorator';
 
 @UserScopedController('chat', 'chat')
 export class ChatController {
   constructor(
     private readonly chat: ChatService,
-    private readonly config: AppConfig,
+    private readonly streamer: TurnStreamer,
   ) {}
 
   @Post()
@@ -54,15 +53,19 @@ export class ChatController {
     @CurrentUser() user: AuthUser,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    // Not passthrough: Nest would send the handler's result after a stream took the reply over.
+    @Res() reply: FastifyReply,
   ): Promise<ChatTurnDto | void> {
     const turn = await this.chat.startTurn(user, {
       message: body.message,
       conversationId: body.conversation_id,
       idempotencyKey,
     });
-    if (wantsEventStream(request)) return streamTurn(request, reply, turn, this.config.chat.sseKeepaliveMs);
-    return turn.kind === 'replayed' ? turn.response : turn.run();
+    if (wantsEventStream(request)) return this.streamer.stream(request, reply, turn);
+    const answer = turn.kind === 'replayed' ? turn.response : await turn.run();
+    void reply.send(answer);
+    // Not sent again by Nest (the reply is ours); the return type is what the Swagger plugin documents.
+    return answer;
   }
 
   @Get(':conversation_id/history')

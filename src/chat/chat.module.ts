@@ -7,6 +7,7 @@ import { ConversationsService } from './conversations.service';
 import { ChatRateLimitModule } from './rate-limit/chat-rate-limit.module';
 import { IdempotencyKeyRepository } from './idempotency/idempotency-key.repository';
 import { IdempotencyService } from './idempotency/idempotency.service';
+import { TurnStreamer } from './sse/turn-streamer';
 import { RunningTurns } from './turns/running-turns';
 import { TurnLeaseService } from './turns/turn-lease.service';
 import { ConversationRepository } from './repositories/conversation.repository';
@@ -23,6 +24,7 @@ import { MessageRepository } from './repositories/message.repository';
     PreparedStatements,
     TurnLeaseService,
     RunningTurns,
+    TurnStreamer,
     IdempotencyService,
     IdempotencyKeyRepository,
   ],
