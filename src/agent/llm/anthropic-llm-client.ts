@@ -21,7 +21,7 @@ const TRANSIENT_STREAM_ERRORS = new Set(['overloaded_error', 'api_error', 'rate_
 @Injectable()
 export class AnthropicLlmClient extends LlmClient {
   private readonly logger = new Logger(AnthropicLlmClient.name);
-  readonly model: string;
+  private readonly model: string;
   readonly configured: boolean;
   private readonly client?: Anthropic;
   private readonly maxTokens: number;
