@@ -26,10 +26,12 @@ export class AnthropicLlmClient extends LlmClient {
   private readonly client?: Anthropic;
   private readonly maxTokens: number;
   private readonly maxRetries: number;
+  private readonly maxRequestBytes: number;
 
   constructor(config: AppConfig) {
     super();
     const { apiKey, baseUrl, model, maxTokens, timeoutMs, maxRetries } = config.anthropic;
+    this.maxRequestBytes = config.chat.modelRequestMaxBytes;
     this.model = model;
     this.maxTokens = maxTokens;
     this.maxRetries = maxRetries;
@@ -43,6 +45,7 @@ export class AnthropicLlmClient extends LlmClient {
       throw new AppError('model_not_configured', 'No model is configured on this service (ANTHROPIC_API_KEY).');
     }
     const params = { ...request, model: this.model, max_tokens: this.maxTokens };
+    assertFits(params, this.maxRequestBytes);
     for (let attempt = 0; ; attempt++) {
       let emitted = false;
       try {
@@ -69,6 +72,17 @@ export class AnthropicLlmClient extends LlmClient {
       }
     }
   }
+}
+
+/** The body the SDK would send, measured as it would serialize it: one over the cap is never sent. */
+function assertFits(params: object, maxBytes: number): void {
+  const bytes = Buffer.byteLength(JSON.stringify(params), 'utf8');
+  if (bytes <= maxBytes) return;
+  throw new AppError(
+    'model_request_too_large',
+    `This turn's context and tool results make a ${bytes}-byte model request, over the service's ${maxBytes}-byte ` +
+      'limit, so it was not sent. Start a new conversation, or ask for less tool output at once.',
+  );
 }
 
 /** An error event inside a 200 stream (no HTTP status): the SDK does not retry those. */
