@@ -5,6 +5,7 @@ import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app-config';
 import { LlmClient, type LlmCallOptions, type LlmRequest } from './llm-client';
 import { toModelError } from './llm-errors';
+import { assertWellFormed } from './model-response';
 
 const STREAM_RETRY_BASE_MS = 500;
 const STREAM_RETRY_CAP_MS = 8000;
@@ -52,14 +53,14 @@ export class AnthropicLlmClient extends LlmClient {
         // Streaming costs CPU (an SSE parser per call): only a client watching the text needs it.
         const onTextDelta = options.onTextDelta;
         if (!onTextDelta && this.maxTokens <= MAX_NON_STREAMING_TOKENS) {
-          return await client.messages.create(params, { signal: options.signal });
+          return assertWellFormed(await client.messages.create(params, { signal: options.signal }));
         }
         const stream = client.messages.stream(params, { signal: options.signal });
         stream.on('text', (text) => {
           emitted = true;
           onTextDelta?.(text);
         });
-        return await stream.finalMessage();
+        return assertWellFormed(await stream.finalMessage());
       } catch (error) {
         if (emitted || attempt >= this.maxRetries || !isTransientStreamError(error) || options.signal?.aborted) {
           throw toModelError(error, options.signal);

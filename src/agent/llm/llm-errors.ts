@@ -2,6 +2,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { AppError } from '../../common/errors/app-error';
 
 const OVERLOADED_TYPES = new Set(['overloaded_error', 'rate_limit_error']);
+/** A provider's Retry-After is passed on up to this: a client told to wait hours would give up on the service. */
+const MAX_RETRY_AFTER_SECONDS = 60;
 
 /**
  * Maps what the SDK throws (after its own retries) to our codes. The provider's message stays in the
@@ -19,7 +21,7 @@ export function toModelError(error: unknown, signal?: AbortSignal): AppError {
     if (overloaded) {
       return new AppError('model_overloaded', 'The model is overloaded right now; retry after a short wait.', {
         cause: error,
-        retryAfterSeconds: retryAfterSeconds(error.headers) ?? 5,
+        retryAfterSeconds: Math.min(MAX_RETRY_AFTER_SECONDS, retryAfterSeconds(error.headers) ?? 5),
       });
     }
   }
