@@ -83,6 +83,17 @@ describe('Chat turns when the model fails', () => {
     },
   );
 
+  it('answers at once, with Retry-After capped at 60 s, when the provider asks for a longer wait than a turn can hold', async () => {
+    h.sim.respondWith(() => ({ kind: 'error', status: 429, type: 'rate_limit_error', retryAfterSeconds: 86_400 }));
+
+    const response = await h.send({ message: 'come back tomorrow?' });
+
+    expect(response.statusCode).toBe(503);
+    expect(response.json().code).toBe('model_overloaded');
+    expect(response.headers['retry-after']).toBe('60');
+    expect(h.sim.requests).toHaveLength(1);
+  });
+
   it('leaves a failed turn out of the next turn’s context, and history keeps it', async () => {
     const userId = newUserId();
     h.sim.enqueue({ kind: 'text', text: 'First answer.' });
@@ -110,25 +121,6 @@ describe('Chat turns when the model fails', () => {
       'completed',
       'completed',
     ]);
-  });
-});
-
-describe('Retry-After of a model overload', () => {
-  let h: ChatHarness;
-  beforeAll(async () => {
-    // No retries: the SDK itself would wait what the provider asks before retrying.
-    h = await startChatHarness({ env: { ANTHROPIC_MAX_RETRIES: '0' } });
-  });
-  afterAll(() => h.close());
-
-  it('is capped at 60 s before it reaches the client, whatever the provider asks', async () => {
-    h.sim.enqueue({ kind: 'error', status: 429, type: 'rate_limit_error', retryAfterSeconds: 86_400 });
-
-    const response = await h.send({ message: 'come back tomorrow?' });
-
-    expect(response.statusCode).toBe(503);
-    expect(response.json().code).toBe('model_overloaded');
-    expect(Number(response.headers['retry-after'])).toBe(60);
   });
 });
 

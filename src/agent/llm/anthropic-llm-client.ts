@@ -4,20 +4,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app-config';
 import { LlmClient, type LlmCallOptions, type LlmRequest } from './llm-client';
-import { toModelError } from './llm-errors';
+import { retryAfterSeconds, toModelError } from './llm-errors';
 import { assertWellFormed } from './model-response';
 
 const STREAM_RETRY_BASE_MS = 500;
 const STREAM_RETRY_CAP_MS = 8000;
 /** Above this, the SDK expects a generation to exceed 10 minutes and refuses a non-streaming call. */
 const MAX_NON_STREAMING_TOKENS = 21_000;
+/**
+ * The SDK sleeps whatever Retry-After says (days, if asked) before retrying, holding the turn and its
+ * conversation: a longer wait is left to the client, as a 503 with Retry-After.
+ */
+const MAX_IN_TURN_RETRY_WAIT_SECONDS = 10;
 /** Errors an SSE `error` event carries that a new attempt can get past. */
 const TRANSIENT_STREAM_ERRORS = new Set(['overloaded_error', 'api_error', 'rate_limit_error']);
 
 /**
  * Claude through the official SDK. A call streams when someone watches the text (SSE clients) or when
- * ANTHROPIC_MAX_TOKENS is above what the SDK accepts without streaming; else it is a plain request. The SDK retries HTTP 408/409/429/5xx (honouring retry-after); an overload that
- * arrives inside a stream before any text is retried here, so the client never sees it.
+ * ANTHROPIC_MAX_TOKENS is above what the SDK accepts without streaming; else it is a plain request. The SDK
+ * retries HTTP 408/409/429/5xx (honouring a short retry-after); an overload that arrives inside a stream
+ * before any text is retried here, so the client never sees it.
  */
 @Injectable()
 export class AnthropicLlmClient extends LlmClient {
@@ -37,7 +43,15 @@ export class AnthropicLlmClient extends LlmClient {
     this.maxTokens = maxTokens;
     this.maxRetries = maxRetries;
     this.configured = Boolean(apiKey);
-    if (apiKey) this.client = new Anthropic({ apiKey, baseURL: baseUrl, timeout: timeoutMs, maxRetries });
+    if (apiKey) {
+      this.client = new Anthropic({
+        apiKey,
+        baseURL: baseUrl,
+        timeout: timeoutMs,
+        maxRetries,
+        fetch: noLongRetryWaits,
+      });
+    }
   }
 
   async createMessage(request: LlmRequest, options: LlmCallOptions = {}): Promise<Anthropic.Messages.Message> {
@@ -73,6 +87,16 @@ export class AnthropicLlmClient extends LlmClient {
       }
     }
   }
+}
+
+/** Marks a response that asks for a long wait as not to be retried (`x-should-retry`, which the SDK obeys). */
+async function noLongRetryWaits(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  const wait = retryAfterSeconds(response.headers);
+  if (wait === undefined || wait <= MAX_IN_TURN_RETRY_WAIT_SECONDS) return response;
+  const headers = new Headers(response.headers);
+  headers.set('x-should-retry', 'false');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
 /** The body the SDK would send, measured as it would serialize it: one over the cap is never sent. */

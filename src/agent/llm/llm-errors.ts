@@ -28,7 +28,8 @@ export function toModelError(error: unknown, signal?: AbortSignal): AppError {
   return new AppError('model_error', 'The model request failed; try again later.', { cause: error });
 }
 
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
+/** The wait a provider asks for, in seconds (`Retry-After` as seconds or an HTTP date), if any. */
+export function retryAfterSeconds(headers: Headers | undefined): number | undefined {
   const value = headers?.get('retry-after');
   if (!value) return undefined;
   const seconds = Number(value);
