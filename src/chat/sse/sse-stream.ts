@@ -39,7 +39,7 @@ export class SseStream {
 
   end(): void {
     clearInterval(this.keepalive);
-    if (!this.response.writableEnded) this.response.end();
+    if (!this.response.writableEnded && !this.response.destroyed) this.response.end();
   }
 
   private write(chunk: string): void {
