@@ -1,6 +1,9 @@
 import type { SimReply } from './support/anthropic-simulator';
 import { startChatHarness, type ChatHarness } from './support/chat-harness';
+import { parseSse } from './support/sse';
 import { createTestApp, newUserId } from './support/test-app';
+
+const STREAM = { accept: 'text/event-stream' };
 
 describe('Chat turns when the model fails', () => {
   let h: ChatHarness;
@@ -21,20 +24,20 @@ describe('Chat turns when the model fails', () => {
     expect(h.sim.requests).toHaveLength(2);
   });
 
-  it.each<[string, SimReply, number, string]>([
+  it.each<[string, number, string, SimReply]>([
     [
       '429 rate limits',
-      { kind: 'error', status: 429, type: 'rate_limit_error', retryAfterSeconds: 0 },
       503,
       'model_overloaded',
+      { kind: 'error', status: 429, type: 'rate_limit_error', retryAfterSeconds: 0 },
     ],
-    ['529 overloads', { kind: 'error', status: 529, type: 'overloaded_error' }, 503, 'model_overloaded'],
-    ['500 errors', { kind: 'error', status: 500, type: 'api_error' }, 502, 'model_error'],
-    ['400 rejections', { kind: 'error', status: 400, type: 'invalid_request_error' }, 502, 'model_error'],
-    ['stalls past the timeout', { kind: 'stall', ms: 5000 }, 504, 'model_timeout'],
+    ['529 overloads', 503, 'model_overloaded', { kind: 'error', status: 529, type: 'overloaded_error' }],
+    ['500 errors', 502, 'model_error', { kind: 'error', status: 500, type: 'api_error' }],
+    ['400 rejections', 502, 'model_error', { kind: 'error', status: 400, type: 'invalid_request_error' }],
+    ['stalls past the timeout', 504, 'model_timeout', { kind: 'stall', ms: 5000 }],
   ])(
     'after retries, maps %s to %i %s, keeps the user message as failed, and names it in the problem',
-    async (_case, reply, status, code) => {
+    async (_case, status, code, reply) => {
       const userId = newUserId();
       h.sim.respondWith(() => reply);
 
@@ -54,6 +57,42 @@ describe('Chat turns when the model fails', () => {
       expect(await storedMessages(userId)).toEqual([{ role: 'user', status: 'failed', error_code: code }]);
     },
   );
+
+  it.each<[string, SimReply, Record<string, string>]>([
+    ['negative usage', { kind: 'text', text: 'Odd.', usage: { input_tokens: -5 } }, {}],
+    ['negative usage, streamed', { kind: 'text', text: 'Odd.', usage: { output_tokens: -1 } }, STREAM],
+    ['no usage', { kind: 'malformed', replace: { usage: undefined } }, {}],
+    ['content that is not an array', { kind: 'malformed', replace: { content: 'just a string' } }, {}],
+    ['a block without a type', { kind: 'malformed', replace: { content: [{ text: 'untyped' }] } }, {}],
+  ])(
+    'answers a model response with %s as 502 model_error, and the metrics keep counting',
+    async (_case, reply, headers) => {
+      const userId = newUserId();
+      h.sim.enqueue(reply);
+
+      const response = await h.send({ message: 'a broken answer' }, userId, headers);
+
+      const problem = headers.accept ? parseSse(response.body).at(-1)?.data : response.json();
+      expect(problem).toMatchObject({ status: 502, code: 'model_error', user_message_id: expect.any(String) });
+      expect(await storedMessages(userId)).toEqual([{ role: 'user', status: 'failed', error_code: 'model_error' }]);
+      h.sim.enqueue({ kind: 'text', text: 'Fine again.', usage: { input_tokens: 3, output_tokens: 2 } });
+      expect((await h.send({ message: 'and now?' })).statusCode).toBe(200);
+      const metrics = await h.t.app.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.statusCode).toBe(200);
+      expect(metrics.body).not.toMatch(/model_tokens_total\{[^}]*\} -/);
+    },
+  );
+
+  it('answers at once, with Retry-After capped at 60 s, when the provider asks for a longer wait than a turn can hold', async () => {
+    h.sim.respondWith(() => ({ kind: 'error', status: 429, type: 'rate_limit_error', retryAfterSeconds: 86_400 }));
+
+    const response = await h.send({ message: 'come back tomorrow?' });
+
+    expect(response.statusCode).toBe(503);
+    expect(response.json().code).toBe('model_overloaded');
+    expect(response.headers['retry-after']).toBe('60');
+    expect(h.sim.requests).toHaveLength(1);
+  });
 
   it('leaves a failed turn out of the next turn’s context, and history keeps it', async () => {
     const userId = newUserId();

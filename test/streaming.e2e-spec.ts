@@ -1,23 +1,43 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyBaseLogger } from 'fastify';
 import { startChatHarness, type ChatHarness } from './support/chat-harness';
+import { Metrics } from '../src/metrics/metrics.service';
 import { insertConversation } from './support/factories';
 import { parseSse, readSse, type ParsedEvent } from './support/sse';
 import { newUserId } from './support/test-app';
 
 const STREAM = { accept: 'text/event-stream' };
+const SSE_BUFFER = 64 * 1024;
+
+/** Every warning logged through the request loggers Fastify derives from `root` from now on. */
+function captureRequestWarnings(root: FastifyBaseLogger): unknown[][] {
+  const warnings: unknown[][] = [];
+  const child = root.child.bind(root);
+  jest.spyOn(root, 'child').mockImplementation((...args: Parameters<FastifyBaseLogger['child']>) => {
+    const logger = child(...args);
+    jest.spyOn(logger, 'warn').mockImplementation((...warning: unknown[]) => void warnings.push(warning));
+    return logger;
+  });
+  return warnings;
+}
 
 describe('Streaming a chat turn (Accept: text/event-stream)', () => {
   let h: ChatHarness;
   let baseUrl: string;
 
   beforeAll(async () => {
-    h = await startChatHarness({ env: { CHAT_SSE_KEEPALIVE_MS: '100', ANTHROPIC_MAX_RETRIES: '2' } });
+    h = await startChatHarness({
+      env: { CHAT_SSE_KEEPALIVE_MS: '100', ANTHROPIC_MAX_RETRIES: '2', CHAT_SSE_MAX_BUFFER_BYTES: String(SSE_BUFFER) },
+    });
     await h.t.app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = await h.t.app.getUrl();
   });
   afterAll(() => h.close());
   beforeEach(() => h.sim.reset());
+  afterEach(() => jest.restoreAllMocks());
 
   const stream = async (userId: string, payload: Record<string, unknown>, headers: Record<string, string> = {}) => {
     const response = await h.t.app.inject({
@@ -115,6 +135,30 @@ describe('Streaming a chat turn (Accept: text/event-stream)', () => {
     expect(rows).toEqual([{ role: 'user', status: 'failed', error_code: 'model_overloaded' }]);
   });
 
+  it('counts a turn that fails mid-stream in http_errors_total by its code', async () => {
+    const counted = async () => {
+      const { values } = await h.t.app.get(Metrics).errors.get();
+      return values.find((value) => value.labels.code === 'model_overloaded')?.value ?? 0;
+    };
+    const before = await counted();
+    h.sim.enqueue({ kind: 'stream_error', type: 'overloaded_error', afterText: 'Half' });
+
+    const { events } = await stream(newUserId(), { message: 'fail and be counted' });
+
+    expect(events.at(-1)?.event).toBe('error');
+    expect(await counted()).toBe(before + 1);
+  });
+
+  it('logs no "Reply was already sent" warning for a streamed turn', async () => {
+    const warnings = captureRequestWarnings(h.t.app.getHttpAdapter().getInstance().log);
+    h.sim.enqueue({ kind: 'text', text: 'Quietly streamed.' });
+
+    const { events } = await stream(newUserId(), { message: 'no warnings please' });
+
+    expect(events.at(-1)?.event).toBe('turn.completed');
+    expect(warnings).toEqual([]);
+  });
+
   it('answers errors found before the stream starts as plain HTTP problems', async () => {
     const userId = newUserId();
     const foreign = await insertConversation(h.t.dataSource, { userId: newUserId() });
@@ -166,4 +210,78 @@ describe('Streaming a chat turn (Accept: text/event-stream)', () => {
       expect.objectContaining({ role: 'assistant', content: 'You left before this.', status: 'completed' }),
     ]);
   });
+
+  it('disconnects a client that stops reading once its buffer passes the bound, and still stores the turn', async () => {
+    const userId = newUserId();
+    // Sent as 1 MiB deltas: far more than a fresh connection's socket buffers take at once.
+    const answer = 'x'.repeat(4 * 1024 * 1024);
+    h.sim.enqueue({ kind: 'text', text: answer });
+    const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.pause();
+    const body = JSON.stringify({ message: 'I will not read' });
+    socket.write(
+      [
+        `POST /api/${userId}/chat HTTP/1.1`,
+        'host: 127.0.0.1',
+        `authorization: ${h.t.authHeaders(userId).authorization}`,
+        'accept: text/event-stream',
+        'content-type: application/json',
+        `content-length: ${Buffer.byteLength(body)}`,
+        '',
+        body,
+      ].join('\r\n'),
+    );
+
+    const stored = await waitForAnswerLength(userId);
+    const received = await readUntilClosedOrCompleted(socket);
+
+    expect(stored).toBe(answer.length);
+    expect(received).toContain('event: turn.started');
+    expect(received).not.toContain('event: turn.completed');
+    const [{ id: conversationId }] = await h.t.dataSource.query('SELECT id FROM conversations WHERE user_id = $1', [
+      userId,
+    ]);
+    const history = await h.t.app.inject({
+      method: 'GET',
+      url: `/api/${userId}/chat/${conversationId}/history`,
+      headers: h.t.authHeaders(userId),
+    });
+    expect(history.json().messages.map((m: { role: string; status: string }) => [m.role, m.status])).toEqual([
+      ['user', 'completed'],
+      ['assistant', 'completed'],
+    ]);
+  });
+
+  /** The stored answer's length, once the turn is stored. */
+  async function waitForAnswerLength(userId: string): Promise<number | undefined> {
+    for (let i = 0; i < 200; i++) {
+      // The embedded database has one connection, which storing a large answer holds for a while.
+      const rows: { length: number }[] = await h.t.dataSource
+        .query(`SELECT length(content) AS length FROM messages WHERE user_id = $1 AND role = 'assistant'`, [userId])
+        .catch(() => []);
+      if (rows.length > 0) return Number(rows[0].length);
+      await sleep(50);
+    }
+    return undefined;
+  }
+
+  /** Reads what the server sent until it closed the connection, or sent the turn's last event. */
+  function readUntilClosedOrCompleted(socket: Socket): Promise<string> {
+    return new Promise((resolve) => {
+      let received = '';
+      const done = () => {
+        socket.destroy();
+        resolve(received);
+      };
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        received += chunk;
+        if (received.includes('event: turn.completed')) done();
+      });
+      socket.on('close', done);
+      socket.on('error', done);
+      socket.resume();
+    });
+  }
 });

@@ -7,7 +7,7 @@ import { TOOL_ROUND_LIMIT_STOP_REASON, type AgentTurnInput, type AgentTurnResult
 import { LlmClient } from './llm/llm-client';
 import { McpClientRegistry } from './mcp/mcp-client-registry';
 import { CACHED_SYSTEM, cachedTools, withCacheBreakpoint } from './prompt';
-import { ToolRunner } from './tool-runner';
+import { notRun, ToolRunner } from './tool-runner';
 import { ToolCatalogue } from './tools/tool-catalogue';
 
 type Message = Anthropic.Messages.Message;
@@ -73,12 +73,15 @@ export class AgentService {
       if (response.stop_reason === 'pause_turn') continue;
       if (toolRounds > this.config.chat.maxToolRounds) {
         limitReached = true;
-        transcript.push({ role: 'user', content: toolUses(response).map(notRun) });
+        transcript.push({
+          role: 'user',
+          content: toolUses(response).map((block) => notRun(block, ROUND_LIMIT_RESULT)),
+        });
         continue;
       }
       const round = await this.tools.runRound(toolUses(response), input);
-      toolCalls.push(...round.map((outcome) => outcome.call));
-      transcript.push({ role: 'user', content: round.map((outcome) => outcome.result) });
+      toolCalls.push(...round.calls);
+      transcript.push({ role: 'user', content: round.results });
     }
   }
 
@@ -131,10 +134,6 @@ function withStablePrefixBreakpoint(context: MessageParam[]): MessageParam[] {
 
 function toolUses(response: Message): Anthropic.Messages.ToolUseBlock[] {
   return response.content.filter((block): block is Anthropic.Messages.ToolUseBlock => block.type === 'tool_use');
-}
-
-function notRun(block: Anthropic.Messages.ToolUseBlock): Anthropic.Messages.ToolResultBlockParam {
-  return { type: 'tool_result', tool_use_id: block.id, content: ROUND_LIMIT_RESULT, is_error: true };
 }
 
 function textOf(response: Message): string[] {

@@ -1,32 +1,56 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { Injectable } from '@nestjs/common';
 import type { StoredToolCall } from '../chat/entities/message.entity';
+import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
 import type { AgentTurnInput } from './agent-turn';
 import { McpClientRegistry, type ToolCallOutcome } from './mcp/mcp-client-registry';
+import { capToolResultText, fitsInBytes } from './tool-result-limit';
 import { ToolCatalogue, type CatalogueEntry } from './tools/tool-catalogue';
 
 type ToolResultLike = Pick<ToolCallOutcome, 'isError' | 'text' | 'structured'>;
+type ToolResultBlock = Anthropic.Messages.ToolResultBlockParam;
 
-export interface ToolRoundOutcome {
+interface ToolCallOutcomeOfRound {
   call: StoredToolCall;
-  result: Anthropic.Messages.ToolResultBlockParam;
+  result: ToolResultBlock;
 }
 
-/** Runs the tool calls of one model round, in parallel, for the user the server bound to the turn. */
+/** A round's tool calls that ran, and a tool_result for every tool_use of the round, in order. */
+export interface ToolRound {
+  calls: StoredToolCall[];
+  results: ToolResultBlock[];
+}
+
+/** The tool_result of a call that was not run, saying why, so the transcript stays valid. */
+export function notRun(block: Anthropic.Messages.ToolUseBlock, reason: string): ToolResultBlock {
+  return { type: 'tool_result', tool_use_id: block.id, content: reason, is_error: true };
+}
+
+/**
+ * Runs the tool calls of one model round, in parallel, for the user the server bound to the turn: at most
+ * CHAT_MAX_TOOL_CALLS_PER_ROUND of them, each result cut to CHAT_TOOL_RESULT_MAX_BYTES.
+ */
 @Injectable()
 export class ToolRunner {
   constructor(
     private readonly catalogue: ToolCatalogue,
     private readonly registry: McpClientRegistry,
     private readonly metrics: Metrics,
+    private readonly config: AppConfig,
   ) {}
 
-  runRound(blocks: Anthropic.Messages.ToolUseBlock[], turn: AgentTurnInput): Promise<ToolRoundOutcome[]> {
-    return Promise.all(blocks.map((block) => this.run(block, turn)));
+  async runRound(blocks: Anthropic.Messages.ToolUseBlock[], turn: AgentTurnInput): Promise<ToolRound> {
+    const max = this.config.chat.maxToolCallsPerRound;
+    const ran = await Promise.all(blocks.slice(0, max).map((block) => this.run(block, turn)));
+    const tooMany = `Not run: at most ${max} tool calls run per round. Call fewer tools at once.`;
+    return {
+      calls: ran.map((outcome) => outcome.call),
+      results: [...ran.map((outcome) => outcome.result), ...blocks.slice(max).map((block) => notRun(block, tooMany))],
+    };
   }
 
-  private async run(block: Anthropic.Messages.ToolUseBlock, turn: AgentTurnInput): Promise<ToolRoundOutcome> {
+  private async run(block: Anthropic.Messages.ToolUseBlock, turn: AgentTurnInput): Promise<ToolCallOutcomeOfRound> {
     const entry = this.catalogue.resolve(turn.userId, block.name);
     const args = isPlainObject(block.input) ? block.input : {};
     const tool = entry?.tool ?? block.name;
@@ -36,12 +60,20 @@ export class ToolRunner {
 
     const outcome = await this.call(block, entry, turn);
     stopTimer({ is_error: String(outcome.isError) });
-    const result = outcome.structured ?? outcome.text;
+    const { text, result } = this.bounded(outcome);
     turn.onEvent?.({ type: 'tool.finished', id: block.id, result, is_error: outcome.isError });
     return {
       call: { id: block.id, tool, server, arguments: args, result, is_error: outcome.isError },
-      result: { type: 'tool_result', tool_use_id: block.id, content: outcome.text, is_error: outcome.isError },
+      result: { type: 'tool_result', tool_use_id: block.id, content: text, is_error: outcome.isError },
     };
+  }
+
+  /** What the model sees and what is stored: structured content too large to keep gives way to the cut text. */
+  private bounded(outcome: ToolResultLike): { text: string; result: unknown } {
+    const maxBytes = this.config.chat.toolResultMaxBytes;
+    const text = capToolResultText(outcome.text, maxBytes);
+    const keepsStructured = outcome.structured !== undefined && fitsInBytes(outcome.structured, maxBytes);
+    return { text, result: keepsStructured ? outcome.structured : text };
   }
 
   /** The model's call, or why it cannot be made, as an outcome the model can explain. */

@@ -4,7 +4,7 @@ import type { AgentEvent } from '../agent/agent-turn';
 import { apiHeaders } from '../common/http/api-headers';
 import { CHAT_STREAM_EVENTS } from './dto/chat-stream-event.dto';
 import { ChatTurnDto } from './dto/chat-turn.dto';
-import { EVENT_STREAM } from './sse/stream-turn';
+import { EVENT_STREAM } from './sse/turn-streamer';
 
 // Every event the agent emits is documented.
 const _everyAgentEventDocumented: readonly (keyof typeof CHAT_STREAM_EVENTS)[] = [] as AgentEvent['type'][];

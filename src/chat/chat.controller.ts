@@ -1,7 +1,6 @@
 import { Body, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiHeader, ApiOperation, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppConfig } from '../config/app-config';
 import { NoQueryDto } from '../common/validation/no-query.dto';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
 import type { AuthUser } from '../auth/auth-user';
@@ -14,7 +13,7 @@ import { ChatTurnDto } from './dto/chat-turn.dto';
 import { HistoryPageDto } from './dto/message.dto';
 import { SendMessageDto } from './dto/send-message.dto';
 import { ChatRateLimitGuard } from './rate-limit/chat-rate-limit.guard';
-import { streamTurn, wantsEventStream } from './sse/stream-turn';
+import { TurnStreamer, wantsEventStream } from './sse/turn-streamer';
 import { ApiChatTurnResponse } from './api-chat-turn-response.decorator';
 import { UserScopedController } from '../auth/user-scoped-controller.decorator';
 
@@ -22,7 +21,7 @@ import { UserScopedController } from '../auth/user-scoped-controller.decorator';
 export class ChatController {
   constructor(
     private readonly chat: ChatService,
-    private readonly config: AppConfig,
+    private readonly streamer: TurnStreamer,
   ) {}
 
   @Post()
@@ -65,15 +64,17 @@ export class ChatController {
     @CurrentUser() user: AuthUser,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ChatTurnDto | void> {
+    // Not passthrough: Nest would send the handler's result after a stream took the reply over.
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const turn = await this.chat.startTurn(user, {
       message: body.message,
       conversationId: body.conversation_id,
       idempotencyKey,
     });
-    if (wantsEventStream(request)) return streamTurn(request, reply, turn, this.config.chat.sseKeepaliveMs);
-    return turn.kind === 'replayed' ? turn.response : turn.run();
+    if (wantsEventStream(request)) return this.streamer.stream(request, reply, turn);
+    const answer: ChatTurnDto = turn.kind === 'replayed' ? turn.response : await turn.run();
+    void reply.send(answer);
   }
 
   @Get(':conversation_id/history')

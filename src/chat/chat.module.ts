@@ -8,6 +8,7 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { IdempotencyKeyRepository } from './idempotency/idempotency-key.repository';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { ExpiredLeaseSweeper } from './turns/expired-lease-sweeper';
+import { TurnStreamer } from './sse/turn-streamer';
 import { RunningTurns } from './turns/running-turns';
 import { TurnLeaseService } from './turns/turn-lease.service';
 import { ConversationRepository } from './repositories/conversation.repository';
@@ -25,6 +26,7 @@ import { MessageRepository } from './repositories/message.repository';
     TurnLeaseService,
     RunningTurns,
     ExpiredLeaseSweeper,
+    TurnStreamer,
     IdempotencyService,
     IdempotencyKeyRepository,
   ],

@@ -9,6 +9,9 @@ const DEV_SECRET_FILE = 'jwt-secret';
 const MIN_PRODUCTION_SECRET_LENGTH = 32;
 const PLACEHOLDER_SECRETS = /^(change[-_ ]?me|changeit|secret|placeholder|your[-_ ]?secret.*|test|dev|xxx+|\.\.\.)$/i;
 
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -71,6 +74,11 @@ const envSchema = z.object({
   TASKS_MAX_PER_USER: int(1, 10_000_000).default(10_000),
   CHAT_LEASE_TTL_MS: int(1000, 600000).default(30000),
   CHAT_SSE_KEEPALIVE_MS: int(100, 600000).default(15000),
+  CHAT_SSE_MAX_BUFFER_BYTES: int(16 * KIB, 64 * MIB).default(MIB),
+  CHAT_MAX_TOOL_CALLS_PER_ROUND: int(1, 1000).default(16),
+  CHAT_TOOL_RESULT_MAX_BYTES: int(KIB, 32 * MIB).default(256 * KIB),
+  // 32 MB is the Messages API's own limit; 4 MiB is already past the largest context window (~1M tokens).
+  CHAT_MODEL_REQUEST_MAX_BYTES: int(64 * KIB, 32 * MIB).default(4 * MIB),
   IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
   BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(256 * 1024),
   SHUTDOWN_GRACE_MS: int(0, 600000).default(30000),
@@ -132,6 +140,14 @@ export class AppConfig {
     /** A turn's lease on its conversation, renewed while it runs; a dead replica's expires after this. */
     leaseTtlMs: number;
     sseKeepaliveMs: number;
+    /** Bytes an SSE response may hold unsent before its client, which is not reading, is disconnected. */
+    sseMaxBufferBytes: number;
+    /** Tool calls of one model round that run; the rest get a tool error. */
+    maxToolCallsPerRound: number;
+    /** Bytes of one tool result that are kept, for the model and in storage; the rest is cut. */
+    toolResultMaxBytes: number;
+    /** A model request larger than this, serialized, is not sent: the turn fails. */
+    modelRequestMaxBytes: number;
     idempotencyTtlHours: number;
   };
   readonly bodyLimitBytes!: number;
@@ -229,6 +245,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       maxConversationsPerUser: e.CHAT_MAX_CONVERSATIONS_PER_USER,
       leaseTtlMs: e.CHAT_LEASE_TTL_MS,
       sseKeepaliveMs: e.CHAT_SSE_KEEPALIVE_MS,
+      sseMaxBufferBytes: e.CHAT_SSE_MAX_BUFFER_BYTES,
+      maxToolCallsPerRound: e.CHAT_MAX_TOOL_CALLS_PER_ROUND,
+      toolResultMaxBytes: e.CHAT_TOOL_RESULT_MAX_BYTES,
+      modelRequestMaxBytes: e.CHAT_MODEL_REQUEST_MAX_BYTES,
       idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

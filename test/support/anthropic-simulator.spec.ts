@@ -341,6 +341,22 @@ describe(AnthropicSimulator.name, () => {
       expect(sim.requests[0].headers.authorization).toBe('Bearer test'); // how SDK 1.x sends apiKey
     });
 
+    it('answers a malformed reply with the message a text reply would give, fields replaced or dropped', async () => {
+      sim.enqueue({ kind: 'malformed', replace: { content: 'not a list', usage: undefined } });
+
+      const response = await rawPost(sim, '/v1/messages', JSON.stringify(ask()));
+
+      expect(response.status).toBe(200);
+      const body = await response.json();
+      expect(body).toMatchObject({
+        type: 'message',
+        role: 'assistant',
+        content: 'not a list',
+        stop_reason: 'end_turn',
+      });
+      expect(body).not.toHaveProperty('usage');
+    });
+
     it('exposes a request-id on responses, streams and errors', async () => {
       sim.enqueue(
         { kind: 'text', text: 'a' },

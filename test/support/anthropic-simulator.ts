@@ -28,7 +28,12 @@ export type SimReply =
   | { kind: 'error'; status: number; type: string; message?: string; retryAfterSeconds?: number }
   | { kind: 'stream_error'; type: string; message?: string; afterText?: string }
   | { kind: 'stall'; ms: number; then?: SimReply }
-  | { kind: 'disconnect' };
+  | { kind: 'disconnect' }
+  /**
+   * A 200 JSON message (also to a stream request) that breaks the wire format: the message a `text` reply
+   * would give, with `replace`'s fields in place of its own (`undefined` drops one).
+   */
+  | { kind: 'malformed'; replace: Record<string, unknown> };
 
 export interface RecordedRequest {
   method: string;
@@ -229,6 +234,8 @@ export class AnthropicSimulator {
       case 'disconnect':
         res.socket?.destroy();
         return;
+      case 'malformed':
+        return sendJson(res, 200, { ...buildMessage({ kind: 'text', text: 'Malformed.' }, body), ...reply.replace });
     }
   }
 }

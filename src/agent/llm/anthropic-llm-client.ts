@@ -4,37 +4,54 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app-config';
 import { LlmClient, type LlmCallOptions, type LlmRequest } from './llm-client';
-import { toModelError } from './llm-errors';
+import { retryAfterSeconds, toModelError } from './llm-errors';
+import { assertWellFormed } from './model-response';
 
 const STREAM_RETRY_BASE_MS = 500;
 const STREAM_RETRY_CAP_MS = 8000;
 /** Above this, the SDK expects a generation to exceed 10 minutes and refuses a non-streaming call. */
 const MAX_NON_STREAMING_TOKENS = 21_000;
+/**
+ * The SDK sleeps whatever Retry-After says (days, if asked) before retrying, holding the turn and its
+ * conversation: a longer wait is left to the client, as a 503 with Retry-After.
+ */
+const MAX_IN_TURN_RETRY_WAIT_SECONDS = 10;
 /** Errors an SSE `error` event carries that a new attempt can get past. */
 const TRANSIENT_STREAM_ERRORS = new Set(['overloaded_error', 'api_error', 'rate_limit_error']);
 
 /**
  * Claude through the official SDK. A call streams when someone watches the text (SSE clients) or when
- * ANTHROPIC_MAX_TOKENS is above what the SDK accepts without streaming; else it is a plain request. The SDK retries HTTP 408/409/429/5xx (honouring retry-after); an overload that
- * arrives inside a stream before any text is retried here, so the client never sees it.
+ * ANTHROPIC_MAX_TOKENS is above what the SDK accepts without streaming; else it is a plain request. The SDK
+ * retries HTTP 408/409/429/5xx (honouring a short retry-after); an overload that arrives inside a stream
+ * before any text is retried here, so the client never sees it.
  */
 @Injectable()
 export class AnthropicLlmClient extends LlmClient {
   private readonly logger = new Logger(AnthropicLlmClient.name);
-  readonly model: string;
+  private readonly model: string;
   readonly configured: boolean;
   private readonly client?: Anthropic;
   private readonly maxTokens: number;
   private readonly maxRetries: number;
+  private readonly maxRequestBytes: number;
 
   constructor(config: AppConfig) {
     super();
     const { apiKey, baseUrl, model, maxTokens, timeoutMs, maxRetries } = config.anthropic;
+    this.maxRequestBytes = config.chat.modelRequestMaxBytes;
     this.model = model;
     this.maxTokens = maxTokens;
     this.maxRetries = maxRetries;
     this.configured = Boolean(apiKey);
-    if (apiKey) this.client = new Anthropic({ apiKey, baseURL: baseUrl, timeout: timeoutMs, maxRetries });
+    if (apiKey) {
+      this.client = new Anthropic({
+        apiKey,
+        baseURL: baseUrl,
+        timeout: timeoutMs,
+        maxRetries,
+        fetch: noLongRetryWaits,
+      });
+    }
   }
 
   async createMessage(request: LlmRequest, options: LlmCallOptions = {}): Promise<Anthropic.Messages.Message> {
@@ -43,20 +60,21 @@ export class AnthropicLlmClient extends LlmClient {
       throw new AppError('model_not_configured', 'No model is configured on this service (ANTHROPIC_API_KEY).');
     }
     const params = { ...request, model: this.model, max_tokens: this.maxTokens };
+    assertFits(params, this.maxRequestBytes);
     for (let attempt = 0; ; attempt++) {
       let emitted = false;
       try {
         // Streaming costs CPU (an SSE parser per call): only a client watching the text needs it.
         const onTextDelta = options.onTextDelta;
         if (!onTextDelta && this.maxTokens <= MAX_NON_STREAMING_TOKENS) {
-          return await client.messages.create(params, { signal: options.signal });
+          return assertWellFormed(await client.messages.create(params, { signal: options.signal }));
         }
         const stream = client.messages.stream(params, { signal: options.signal });
         stream.on('text', (text) => {
           emitted = true;
           onTextDelta?.(text);
         });
-        return await stream.finalMessage();
+        return assertWellFormed(await stream.finalMessage());
       } catch (error) {
         if (emitted || attempt >= this.maxRetries || !isTransientStreamError(error) || options.signal?.aborted) {
           throw toModelError(error, options.signal);
@@ -69,6 +87,27 @@ export class AnthropicLlmClient extends LlmClient {
       }
     }
   }
+}
+
+/** Marks a response that asks for a long wait as not to be retried (`x-should-retry`, which the SDK obeys). */
+async function noLongRetryWaits(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  const wait = retryAfterSeconds(response.headers);
+  if (wait === undefined || wait <= MAX_IN_TURN_RETRY_WAIT_SECONDS) return response;
+  const headers = new Headers(response.headers);
+  headers.set('x-should-retry', 'false');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+/** The body the SDK would send, measured as it would serialize it: one over the cap is never sent. */
+function assertFits(params: object, maxBytes: number): void {
+  const bytes = Buffer.byteLength(JSON.stringify(params), 'utf8');
+  if (bytes <= maxBytes) return;
+  throw new AppError(
+    'model_request_too_large',
+    `This turn's context and tool results make a ${bytes}-byte model request, over the service's ${maxBytes}-byte ` +
+      'limit, so it was not sent. Start a new conversation, or ask for less tool output at once.',
+  );
 }
 
 /** An error event inside a 200 stream (no HTTP status): the SDK does not retry those. */

@@ -14,7 +14,6 @@ export interface LlmCallOptions {
  * compatible endpoint). Failures are thrown as AppErrors with the SPEC §4 codes.
  */
 export abstract class LlmClient {
-  abstract readonly model: string;
   /** False when no API key is set: the service runs, and turns answer 503 model_not_configured. */
   abstract readonly configured: boolean;
   abstract createMessage(request: LlmRequest, options?: LlmCallOptions): Promise<Anthropic.Messages.Message>;

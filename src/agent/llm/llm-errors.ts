@@ -2,6 +2,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { AppError } from '../../common/errors/app-error';
 
 const OVERLOADED_TYPES = new Set(['overloaded_error', 'rate_limit_error']);
+/** A provider's Retry-After is passed on up to this: a client told to wait hours would give up on the service. */
+const MAX_RETRY_AFTER_SECONDS = 60;
 
 /**
  * Maps what the SDK throws (after its own retries) to our codes. The provider's message stays in the
@@ -19,14 +21,15 @@ export function toModelError(error: unknown, signal?: AbortSignal): AppError {
     if (overloaded) {
       return new AppError('model_overloaded', 'The model is overloaded right now; retry after a short wait.', {
         cause: error,
-        retryAfterSeconds: retryAfterSeconds(error.headers) ?? 5,
+        retryAfterSeconds: Math.min(MAX_RETRY_AFTER_SECONDS, retryAfterSeconds(error.headers) ?? 5),
       });
     }
   }
   return new AppError('model_error', 'The model request failed; try again later.', { cause: error });
 }
 
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
+/** The wait a provider asks for, in seconds (`Retry-After` as seconds or an HTTP date), if any. */
+export function retryAfterSeconds(headers: Headers | undefined): number | undefined {
   const value = headers?.get('retry-after');
   if (!value) return undefined;
   const seconds = Number(value);

@@ -1,8 +1,16 @@
 import type { ServerResponse } from 'node:http';
 
+export interface SseStreamOptions {
+  /** A comment line at this interval keeps idle proxies from closing the connection. */
+  keepaliveMs: number;
+  /** A client that lets more than this pile up unsent (it does not read) is disconnected. */
+  maxBufferBytes: number;
+  onOverflow?: (bufferedBytes: number) => void;
+}
+
 /**
- * A Server-Sent Events response: numbered events, and a comment line at an interval so idle proxies
- * keep the connection open. Writes after the client left are dropped: the turn goes on regardless.
+ * A Server-Sent Events response: numbered events and keepalive comments. Writes after the client left
+ * are dropped: the turn goes on regardless.
  */
 export class SseStream {
   private nextId = 1;
@@ -11,7 +19,7 @@ export class SseStream {
   constructor(
     private readonly response: ServerResponse,
     headers: Record<string, string | number | string[] | undefined>,
-    keepaliveMs: number,
+    private readonly options: SseStreamOptions,
   ) {
     response.writeHead(200, {
       ...headers,
@@ -21,7 +29,7 @@ export class SseStream {
       // nginx buffers proxied responses unless told not to.
       'x-accel-buffering': 'no',
     });
-    this.keepalive = setInterval(() => this.write(': keepalive\n\n'), keepaliveMs);
+    this.keepalive = setInterval(() => this.write(': keepalive\n\n'), options.keepaliveMs);
     response.once('close', () => clearInterval(this.keepalive));
   }
 
@@ -31,10 +39,18 @@ export class SseStream {
 
   end(): void {
     clearInterval(this.keepalive);
-    if (!this.response.writableEnded) this.response.end();
+    if (!this.response.writableEnded && !this.response.destroyed) this.response.end();
   }
 
   private write(chunk: string): void {
-    if (!this.response.destroyed && !this.response.writableEnded) this.response.write(chunk);
+    if (this.response.destroyed || this.response.writableEnded) return;
+    // What earlier writes left unsent (not this chunk, however large): it only grows when the client stops reading.
+    const buffered = this.response.writableLength;
+    if (buffered > this.options.maxBufferBytes) {
+      this.response.destroy();
+      this.options.onOverflow?.(buffered);
+      return;
+    }
+    this.response.write(chunk);
   }
 }

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'internal_error'
   | 'model_error'
+  | 'model_request_too_large'
   | 'model_not_configured'
   | 'model_overloaded'
   | 'database_unavailable'
@@ -56,6 +57,8 @@ const ERROR_CODES: Record<ErrorCode, ErrorCodeInfo> = {
   internal_error: { status: 500, title: 'Internal server error' },
   turn_interrupted: { status: 500, title: 'Turn interrupted' },
   model_error: { status: 502, title: 'Model request failed' },
+  // Not 413: the client's body was fine; what the tools returned (or the stored context) made the request too large.
+  model_request_too_large: { status: 502, title: 'Model request too large' },
   model_not_configured: { status: 503, title: 'Model not configured' },
   model_overloaded: { status: 503, title: 'Model overloaded' },
   database_unavailable: { status: 503, title: 'Database unavailable' },

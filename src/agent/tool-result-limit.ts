@@ -1,0 +1,23 @@
+/**
+ * A tool result's text within `maxBytes` of UTF-8, the note included: cut on a character boundary, with
+ * a note that says it was cut and by how much. `maxBytes` must leave room for the note (≥ 1 KiB).
+ */
+export function capToolResultText(text: string, maxBytes: number): string {
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size <= maxBytes) return text;
+  const note = (kept: number) => `\n[cut by the service: ${kept} of ${size} bytes kept]`;
+  const encoded = Buffer.from(text, 'utf8');
+  // note(size) is the longest the note can be: whatever is kept fits beside it.
+  let end = Math.max(0, maxBytes - Buffer.byteLength(note(size)));
+  while (end > 0 && isContinuationByte(encoded[end])) end--;
+  return encoded.subarray(0, end).toString('utf8') + note(end);
+}
+
+/** Whether `value` serializes to at most `maxBytes` of JSON. */
+export function fitsInBytes(value: unknown, maxBytes: number): boolean {
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8') <= maxBytes;
+}
+
+function isContinuationByte(byte: number): boolean {
+  return (byte & 0xc0) === 0x80;
+}
