@@ -4,6 +4,7 @@ import { ConversationEntity } from '../chat/entities/conversation.entity';
 import { IdempotencyKeyEntity } from '../chat/entities/idempotency-key.entity';
 import { MessageEntity } from '../chat/entities/message.entity';
 import type { AppConfig } from '../config/app-config';
+import { CrashSafeClient } from './crash-safe-client';
 import { TaskEntity } from '../tasks/task.entity';
 
 /** Every entity; listed, not globbed, so Jest, the CLI and dist/ load the same set. */
@@ -43,5 +44,6 @@ export function buildDataSourceOptions(config: AppConfig, url: string): Postgres
     installExtensions: false,
     // Query errors reach the caller as exceptions; logging them here would also log parameters (user text).
     logging: ['warn', 'migration'],
+    extra: { Client: CrashSafeClient },
   };
 }
