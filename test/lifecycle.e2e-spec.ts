@@ -52,7 +52,7 @@ describe('A replica as its own process', () => {
       body: JSON.stringify(body),
     });
 
-  it('on SIGTERM refuses new turns, lets the running one finish and store, then exits 0', async () => {
+  it('on SIGTERM refuses new turns, lets the running one finish and store, logs each step, then exits 0', async () => {
     const server = await startServerProcess(serverEnv({ SHUTDOWN_GRACE_MS: '10000' }));
     const userId = newUserId();
     sim.enqueue({ kind: 'stall', ms: 1200, then: { kind: 'text', text: 'Finished during shutdown.' } });
@@ -72,9 +72,10 @@ describe('A replica as its own process', () => {
     const messages = server.logs.map((line) => String(line.msg));
     const stopping = messages.findIndex((msg) => msg.startsWith('SIGTERM: stopping'));
     const waiting = messages.findIndex((msg) => msg.includes('for 1 running turn(s)'));
+    const drained = messages.findIndex((msg) => msg === 'all 1 running turn(s) finished');
     const stopped = messages.findIndex((msg) => msg.startsWith('stopped') && msg.includes('exiting with 0'));
-    expect([stopping, waiting, stopped].every((index) => index >= 0)).toBe(true);
-    expect(stopping < waiting && waiting < stopped).toBe(true);
+    expect([stopping, waiting, drained, stopped].every((index) => index >= 0)).toBe(true);
+    expect(stopping < waiting && waiting < drained && drained < stopped).toBe(true);
     expect(messages.some((msg) => msg.includes('aborting'))).toBe(false);
   });
 

@@ -38,10 +38,14 @@ export class RunningTurns implements BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     this.lifecycle.draining = true;
     if (this.running.size === 0) return;
-    this.logger.log(`waiting up to ${this.config.shutdownGraceMs} ms for ${this.running.size} running turn(s)`);
+    const count = this.running.size;
+    this.logger.log(`waiting up to ${this.config.shutdownGraceMs} ms for ${count} running turn(s)`);
     const settled = Promise.allSettled([...this.running.keys()]);
     const timedOut = await Promise.race([settled.then(() => false), sleep(this.config.shutdownGraceMs, true)]);
-    if (!timedOut) return;
+    if (!timedOut) {
+      this.logger.log(`all ${count} running turn(s) finished`);
+      return;
+    }
     this.logger.warn(`aborting ${this.running.size} turn(s) still running after the grace period`);
     const reason = new AppError('service_shutting_down', 'The service shut down before the turn finished; retry it.');
     for (const controller of this.running.values()) controller.abort(reason);
