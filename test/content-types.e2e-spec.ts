@@ -48,6 +48,24 @@ describe('JSON routes accept application/json only', () => {
     expect(response.json().code).toBe('unsupported_media_type');
   });
 
+  it('answers a JSON body that is not valid UTF-8 (a lone surrogate sent as bytes) with 400, and stores nothing', async () => {
+    const userId = newUserId();
+    const loneSurrogate = Buffer.from([0xed, 0xa0, 0x80]);
+    const payload = Buffer.concat([Buffer.from('{"message":"a'), loneSurrogate, Buffer.from('b"}')]);
+    const response = await h.t.app.inject({
+      method: 'POST',
+      url: `/api/${userId}/chat`,
+      headers: { ...h.t.authHeaders(userId), 'content-type': 'application/json' },
+      payload,
+    });
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'invalid_json', detail: expect.stringContaining('UTF-8') });
+    expect(h.sim.requests).toHaveLength(0);
+    const stored = await h.t.dataSource.query('SELECT count(*)::int AS n FROM messages WHERE user_id = $1', [userId]);
+    expect(stored[0].n).toBe(0);
+  });
+
   it('still runs a turn sent as application/json with a charset', async () => {
     h.sim.enqueue({ kind: 'text', text: 'JSON it is.' });
     const userId = newUserId();

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { limitConnections } from '../common/http/connection-limits';
 import { corsOptionsFor } from '../common/http/cors';
 import { REQUEST_ID_HEADER, requestIdFor } from '../common/http/request-id';
+import { useStrictUtf8Json } from '../common/http/strict-utf8-json';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../common/problem/problem';
 import { AppError } from '../common/errors/app-error';
 import { Metrics } from '../metrics/metrics.service';
@@ -87,6 +88,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   // The API speaks JSON only: any other body type is a 415, not a string or a form that reaches a handler.
   // Nest adds its form parser during init().
   fastify.removeContentTypeParser(['text/plain', 'application/x-www-form-urlencoded']);
+  useStrictUtf8Json(fastify);
   await fastify.ready();
   return app;
 }

@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../errors/app-error';
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Fastify decodes a body leniently: invalid UTF-8 (a lone surrogate sent as raw bytes) would become
+ * U+FFFD and be stored as if the client had sent it. Decode strictly, then parse as Fastify does
+ * (its proto-poisoning checks included).
+ */
+export function useStrictUtf8Json(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    let text: string;
+    try {
+      text = STRICT_UTF8.decode(body);
+    } catch {
+      done(new AppError('invalid_json', 'The request body is not valid UTF-8.'), undefined);
+      return;
+    }
+    void parseJson(request, text, done);
+  });
+}
