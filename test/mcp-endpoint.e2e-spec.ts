@@ -16,30 +16,41 @@ const INITIALIZE = {
 };
 const LIST_TOOLS = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
 
+/** The app served on a port, for MCP clients that speak real HTTP to its `/mcp`. */
+async function serveWithMcp(env: Record<string, string> = {}): Promise<{ t: TestApp; url: URL }> {
+  const t = await createTestApp({ env });
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = t.app.getHttpServer().address() as AddressInfo;
+  return { t, url: new URL(`http://127.0.0.1:${port}/mcp`) };
+}
+
+/** The SDK's own client, as Claude Desktop or MCP Inspector would connect, kept in `clients` to be closed. */
+async function connectSdkClient(
+  url: URL,
+  headers: Record<string, string>,
+  clients: Client[],
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers } });
+  const client = new Client({ name: 'e2e', version: '1.0.0' });
+  clients.push(client);
+  await client.connect(transport);
+  return { client, transport };
+}
+
 describe('/mcp: the tasks MCP server over Streamable HTTP', () => {
   let t: TestApp;
   let url: URL;
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp();
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = t.app.getHttpServer().address() as AddressInfo;
-    url = new URL(`http://127.0.0.1:${port}/mcp`);
+    ({ t, url } = await serveWithMcp());
   });
   afterAll(() => t.close());
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((client) => client.close()));
   });
 
-  /** The SDK's own client, as Claude Desktop or MCP Inspector would connect, signed in as `userId`. */
-  async function connect(userId: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
-    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: t.authHeaders(userId) } });
-    const client = new Client({ name: 'e2e', version: '1.0.0' });
-    await client.connect(transport);
-    clients.push(client);
-    return { client, transport };
-  }
+  const connect = (userId: string) => connectSdkClient(url, t.authHeaders(userId), clients);
 
   const call = (client: Client, name: string, args: Record<string, unknown> = {}) =>
     client.callTool({ name, arguments: args }) as Promise<CallToolResult>;
@@ -265,10 +276,7 @@ describe('/mcp per-user rate limit', () => {
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { MCP_RATE_LIMIT_PER_MINUTE: String(LIMIT) } });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = t.app.getHttpServer().address() as AddressInfo;
-    url = new URL(`http://127.0.0.1:${port}/mcp`);
+    ({ t, url } = await serveWithMcp({ MCP_RATE_LIMIT_PER_MINUTE: String(LIMIT) }));
   });
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
@@ -292,10 +300,7 @@ describe('/mcp per-user rate limit', () => {
 
   it('stops a burst of add_task calls from one token at the budget: 429, and nothing more is stored', async () => {
     const userId = newUserId();
-    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: t.authHeaders(userId) } });
-    const client = new Client({ name: 'burst', version: '1.0.0' });
-    clients.push(client);
-    await client.connect(transport);
+    const { client } = await connectSdkClient(url, t.authHeaders(userId), clients);
 
     const outcomes = [];
     for (let i = 0; i < LIMIT * 2; i++) {
@@ -356,23 +361,14 @@ describe('/mcp task quota and paging', () => {
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { TASKS_MAX_PER_USER: String(MAX_TASKS) } });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = t.app.getHttpServer().address() as AddressInfo;
-    url = new URL(`http://127.0.0.1:${port}/mcp`);
+    ({ t, url } = await serveWithMcp({ TASKS_MAX_PER_USER: String(MAX_TASKS) }));
   });
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
     await t.close();
   });
 
-  async function connect(userId: string): Promise<Client> {
-    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: t.authHeaders(userId) } });
-    const client = new Client({ name: 'quota', version: '1.0.0' });
-    clients.push(client);
-    await client.connect(transport);
-    return client;
-  }
+  const connect = async (userId: string) => (await connectSdkClient(url, t.authHeaders(userId), clients)).client;
 
   const addTask = (client: Client, title: string) =>
     client.callTool({ name: 'add_task', arguments: { title } }) as Promise<CallToolResult>;

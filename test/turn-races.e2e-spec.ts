@@ -1,4 +1,5 @@
 import { startChatHarness, type ChatHarness } from './support/chat-harness';
+import type { DataSource } from 'typeorm';
 import { insertConversation } from './support/factories';
 import { newUserId } from './support/test-app';
 import { resolvePooler } from '../src/config/app-config';
@@ -29,6 +30,21 @@ async function expectConsistentHistory(h: ChatHarness, conversationId: string): 
   );
   expect(rows.filter((row) => row.status === 'pending')).toEqual([]);
   return rows;
+}
+
+/** A conversation whose turn a replica began and then died in: its lease runs out `ms` from now, its message pending. */
+async function insertDeadReplicaTurn(dataSource: DataSource, userId: string, ms: number): Promise<{ id: string }> {
+  const conversation = await insertConversation(dataSource, {
+    userId,
+    messageCount: 1,
+    leaseOwner: 'replica-that-died',
+    leaseExpiresAt: new Date(Date.now() + ms),
+  });
+  await dataSource.query(
+    `INSERT INTO messages (conversation_id, user_id, seq, role, content, status) VALUES ($1, $2, 1, 'user', 'lost?', 'pending')`,
+    [conversation.id, userId],
+  );
+  return conversation;
 }
 
 describe(`One turn at a time per conversation (${onPostgres ? 'two replicas on PostgreSQL' : 'embedded, one replica'})`, () => {
@@ -79,16 +95,7 @@ describe(`One turn at a time per conversation (${onPostgres ? 'two replicas on P
   it('takes over a lease left by a dead replica once it expires, marking that turn turn_interrupted', async () => {
     const userId = newUserId();
     const [replica] = replicas;
-    const conversation = await insertConversation(replica.t.dataSource, {
-      userId,
-      messageCount: 1,
-      leaseOwner: 'replica-that-died',
-      leaseExpiresAt: new Date(Date.now() + 700),
-    });
-    await replica.t.dataSource.query(
-      `INSERT INTO messages (conversation_id, user_id, seq, role, content, status) VALUES ($1, $2, 1, 'user', 'lost?', 'pending')`,
-      [conversation.id, userId],
-    );
+    const conversation = await insertDeadReplicaTurn(replica.t.dataSource, userId, 700);
 
     const response = await replica.send({ message: 'anyone there?', conversation_id: conversation.id }, userId);
 
@@ -107,16 +114,7 @@ describe(`One turn at a time per conversation (${onPostgres ? 'two replicas on P
   it('marks the pending message of a dead replica’s turn turn_interrupted once its lease expires, with no new message', async () => {
     const userId = newUserId();
     const [replica] = replicas;
-    const conversation = await insertConversation(replica.t.dataSource, {
-      userId,
-      messageCount: 1,
-      leaseOwner: 'replica-that-died',
-      leaseExpiresAt: new Date(Date.now() + 300),
-    });
-    await replica.t.dataSource.query(
-      `INSERT INTO messages (conversation_id, user_id, seq, role, content, status) VALUES ($1, $2, 1, 'user', 'lost?', 'pending')`,
-      [conversation.id, userId],
-    );
+    const conversation = await insertDeadReplicaTurn(replica.t.dataSource, userId, 300);
 
     const deadline = Date.now() + 3 * Number(env.CHAT_LEASE_TTL_MS);
     let rows: { status: string; error_code: string | null }[] = [];
