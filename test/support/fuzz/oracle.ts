@@ -318,7 +318,11 @@ function parseBody(req: WireRequest, world: OracleWorld, v: Verdicts): { value: 
     return undefined;
   }
   judgeContentType(contentType, v);
-  const text = bytes.toString('utf8');
+  const text = decodeStrictUtf8(bytes);
+  if (text === undefined) {
+    v.reject('body is not valid UTF-8');
+    return undefined;
+  }
   if (text.charCodeAt(0) === 0xfeff) v.doubt('body starts with a byte order mark');
   try {
     const value: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
@@ -326,6 +330,15 @@ function parseBody(req: WireRequest, world: OracleWorld, v: Verdicts): { value: 
     return { value };
   } catch {
     v.reject('body is not JSON');
+    return undefined;
+  }
+}
+
+/** JSON text is UTF-8 (RFC 8259): a body that is not must be refused, not decoded with replacement characters. */
+function decodeStrictUtf8(bytes: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
     return undefined;
   }
 }
