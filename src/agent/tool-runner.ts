@@ -3,7 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
 import type { AgentTurnInput, StoredToolCall } from './agent-turn';
-import { McpClientRegistry, type ToolCallOutcome } from './mcp/mcp-client-registry';
+import { McpClientRegistry } from './mcp/mcp-client-registry';
+import type { ToolCallOutcome } from './mcp/mcp.types';
 import { capToolResultText, fitsInBytes } from './tool-result-limit';
 import { ToolCatalogue, type CatalogueEntry } from './tools/tool-catalogue';
 

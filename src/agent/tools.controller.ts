@@ -5,7 +5,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { NoQueryDto } from '../common/validation/no-query.dto';
 import { McpServerStatusDto, ToolsDto } from './dto/tools.dto';
-import type { McpServerStatus } from './mcp/mcp-client-registry';
+import type { McpServerStatus } from './mcp/mcp.types';
 import { ToolsOverviewService } from './tools/tools-overview.service';
 
 @UserScopedController('tools', 'tools')
