@@ -8,8 +8,8 @@ import { McpClientRegistry } from './mcp/mcp-client-registry';
 import { mcpServerDefinitionsProvider } from './mcp/mcp-server-definitions.provider';
 import { McpTokenIssuer } from './mcp/mcp-token-issuer';
 import { SignedMcpTokenIssuer } from './mcp/signed-mcp-token-issuer';
-import { ToolRunner } from './tool-runner';
-import { ToolsController } from './tools.controller';
+import { ToolRunner } from './tools/tool-runner';
+import { ToolsController } from './tools/tools.controller';
 import { ToolCatalogue } from './tools/tool-catalogue';
 import { ToolsOverviewService } from './tools/tools-overview.service';
 

@@ -14,7 +14,7 @@ import { buildContextWindow } from './context/context-window';
 import { LlmClient } from './llm/llm-client';
 import { McpClientRegistry } from './mcp/mcp-client-registry';
 import { CACHED_SYSTEM, cachedTools, withCacheBreakpoint } from './prompt';
-import { notRun, ToolRunner } from './tool-runner';
+import { notRun, ToolRunner } from './tools/tool-runner';
 import { ToolCatalogue } from './tools/tool-catalogue';
 
 type Message = Anthropic.Messages.Message;
