@@ -1,8 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { AgentModule } from './agent/agent.module';
-import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
+import { AgentModule } from './agent/agent.module';
+import { BuiltinMcpServersModule } from './agent/mcp/builtin-mcp-servers.module';
+import { AuthModule } from './auth/auth.module';
 import { LifecycleModule } from './common/lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProblemDetailsFilter } from './common/problem/problem-details.filter';
@@ -25,7 +26,8 @@ export class AppModule {
         MetricsModule,
         DatabaseModule,
         AuthModule,
-        AgentModule.forRoot({ imports: [TasksModule], builtinServers: [TasksMcpServer] }),
+        AgentModule,
+        BuiltinMcpServersModule.forRoot({ imports: [TasksModule], servers: [TasksMcpServer] }),
         HealthModule,
         ChatModule,
       ],

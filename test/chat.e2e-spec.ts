@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { estimateTokens } from '../src/chat/context-window';
+import { estimateTokens } from '../src/agent/context/context-window';
 import type { RecordedRequest, SimStopReason } from './support/anthropic-simulator';
 import { startChatHarness, type ChatHarness } from './support/chat-harness';
 import { insertConversation, insertMessages } from './support/factories';

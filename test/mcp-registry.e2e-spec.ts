@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/app-config';
-import { McpClientRegistry, type McpServerStatus, type ToolCallContext } from '../src/agent/mcp/mcp-client-registry';
+import { McpClientRegistry } from '../src/agent/mcp/mcp-client-registry';
+import type { McpServerStatus, ToolCallContext } from '../src/agent/mcp/mcp.types';
 import type { McpServerDefinition } from '../src/agent/mcp/mcp-server-definition';
 import { INHERITED_ENV_VARS } from '../src/agent/mcp/stdio-environment';
 import { ToolCatalogue } from '../src/agent/tools/tool-catalogue';

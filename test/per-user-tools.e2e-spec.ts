@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { SERVICE_IDENTITY } from '../src/agent/mcp/user-scoped-mcp-client';
+import { SERVICE_IDENTITY } from '../src/agent/mcp/per-user-mcp-client';
 import { startChatHarness, type ChatHarness } from './support/chat-harness';
 import { startStreamableHttpHost, type StreamableHttpHost } from './support/mcp/streamable-http-host';
 import { newUserId } from './support/test-app';

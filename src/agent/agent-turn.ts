@@ -1,5 +1,36 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { StoredToolCall, StoredUsage, TranscriptMessage } from '../chat/entities/message.entity';
+
+/** One tool call of an assistant turn, kept in `messages.tool_calls` in the shape the API returns it. */
+export interface StoredToolCall {
+  id: string;
+  tool: string;
+  server: string;
+  arguments: Record<string, unknown>;
+  result: unknown;
+  is_error: boolean;
+}
+
+/** Token usage of an assistant turn, kept in `messages.usage` in the Anthropic (and API) shape. */
+export interface StoredUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+}
+
+/** One Anthropic message of a turn's transcript, as sent to or received from the Messages API. */
+export interface TranscriptMessage {
+  role: 'user' | 'assistant';
+  content: unknown[];
+}
+
+/** A stored message of an earlier turn, as the context window reads it. */
+export interface ContextMessage {
+  seq: number;
+  role: 'user' | 'assistant';
+  content: string;
+  transcript: TranscriptMessage[] | null;
+}
 
 /** What happens during a turn, in order, for clients that watch it live (SSE). */
 export type AgentEvent =
@@ -11,8 +42,8 @@ export interface AgentTurnInput {
   /** Bound by the server from the verified token: tools act for this user only. */
   userId: string;
   token: string;
-  /** Earlier turns, oldest first, already windowed to the context budget. */
-  context: Anthropic.Messages.MessageParam[];
+  /** Earlier completed messages, newest first (at most `CONTEXT_ROW_LIMIT`); windowed to the context budget here. */
+  history: readonly ContextMessage[];
   message: string;
   signal: AbortSignal;
   onEvent?: (event: AgentEvent) => void;
@@ -20,6 +51,23 @@ export interface AgentTurnInput {
 
 /** The service's own stop reason when the tool round limit forced a final, tool-less answer. */
 export const TOOL_ROUND_LIMIT_STOP_REASON = 'tool_round_limit';
+
+/** Every stop reason a finished turn can report: the model's own (but `tool_use`, which the loop answers), and ours. */
+export const STOP_REASONS = [
+  'end_turn',
+  'max_tokens',
+  'stop_sequence',
+  'pause_turn',
+  'refusal',
+  'model_context_window_exceeded',
+  TOOL_ROUND_LIMIT_STOP_REASON,
+] as const;
+// Fails to compile when the SDK adds a stop reason the list does not document.
+const _everyStopReasonListed: [Exclude<Anthropic.StopReason, 'tool_use' | (typeof STOP_REASONS)[number]>] extends [
+  never,
+]
+  ? true
+  : never = true;
 
 export interface AgentTurnResult {
   text: string;

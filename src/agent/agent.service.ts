@@ -1,13 +1,20 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { Injectable } from '@nestjs/common';
-import type { StoredToolCall, StoredUsage, TranscriptMessage } from '../chat/entities/message.entity';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
-import { TOOL_ROUND_LIMIT_STOP_REASON, type AgentTurnInput, type AgentTurnResult } from './agent-turn';
+import {
+  TOOL_ROUND_LIMIT_STOP_REASON,
+  type AgentTurnInput,
+  type AgentTurnResult,
+  type StoredToolCall,
+  type StoredUsage,
+  type TranscriptMessage,
+} from './agent-turn';
+import { buildContextWindow } from './context/context-window';
 import { LlmClient } from './llm/llm-client';
 import { McpClientRegistry } from './mcp/mcp-client-registry';
 import { CACHED_SYSTEM, cachedTools, withCacheBreakpoint } from './prompt';
-import { notRun, ToolRunner } from './tool-runner';
+import { notRun, ToolRunner } from './tools/tool-runner';
 import { ToolCatalogue } from './tools/tool-catalogue';
 
 type Message = Anthropic.Messages.Message;
@@ -39,9 +46,10 @@ export class AgentService {
   }
 
   async runTurn(input: AgentTurnInput): Promise<AgentTurnResult> {
+    const context = buildContextWindow(input.history, this.config.chat.contextTokenBudget);
     // Per-user MCP servers whose tool discovery was refused are listed through this user's connection.
     await this.registry.prepareForUser(input.userId);
-    const history = withStablePrefixBreakpoint(input.context);
+    const history = withStablePrefixBreakpoint(context);
     const transcript: TranscriptMessage[] = [];
     const texts: string[] = [];
     const toolCalls: StoredToolCall[] = [];

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PreparedStatements } from '../database/prepared-statement';
 import { ChatController } from './chat.controller';
+import { AgentModule } from '../agent/agent.module';
 import { ChatService } from './chat.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
@@ -15,7 +16,7 @@ import { ConversationRepository } from './repositories/conversation.repository';
 import { MessageRepository } from './repositories/message.repository';
 
 @Module({
-  imports: [RateLimitModule],
+  imports: [AgentModule, RateLimitModule],
   controllers: [ChatController, ConversationsController],
   providers: [
     ChatService,

@@ -1,15 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AgentEvent } from '../agent/agent-turn';
 import { AgentService } from '../agent/agent.service';
+import { CONTEXT_ROW_LIMIT } from '../agent/context/context-window';
 import type { AuthUser } from '../auth/auth-user';
 import { AppError } from '../common/errors/app-error';
 import { decodeCursor, encodeCursor } from '../common/pagination/cursor';
-import { AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import { Metrics } from '../metrics/metrics.service';
 import { conversationNotFound } from './chat-errors';
 import { toChatTurnDto } from './chat.mapper';
-import { buildContextWindow, CONTEXT_ROW_LIMIT } from './context-window';
 import { titleFromMessage } from './conversation-title';
 import type { ChatTurnDto } from './dto/chat-turn.dto';
 import type { MessageEntity } from './entities/message.entity';
@@ -64,7 +63,6 @@ export class ChatService {
     private readonly leases: TurnLeaseService,
     private readonly idempotency: IdempotencyService,
     private readonly runningTurns: RunningTurns,
-    private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
 
@@ -157,7 +155,7 @@ export class ChatService {
       const result = await this.agent.runTurn({
         userId: user.userId,
         token: user.token,
-        context: buildContextWindow(rows, this.config.chat.contextTokenBudget),
+        history: rows,
         message: command.message,
         signal: turn.signal,
         onEvent: turn.onEvent,

@@ -2,51 +2,10 @@ import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type 
 import { AppConfig } from '../../config/app-config';
 import { isTemplated } from './header-template';
 import { McpConnection } from './mcp-connection';
-import type { McpServerClient } from './mcp-server-client';
+import type { McpServerClient, McpServerStatus, ToolCallContext, ToolCallOutcome, ToolList } from './mcp.types';
 import { MCP_SERVER_DEFINITIONS, type McpServerDefinition } from './mcp-server-definition';
 import { McpTokenIssuer } from './mcp-token-issuer';
-import { UserScopedMcpClient } from './user-scoped-mcp-client';
-
-export interface McpToolDescriptor {
-  server: string;
-  name: string;
-  title?: string;
-  description?: string;
-  inputSchema: Record<string, unknown>;
-}
-
-/** Who calls a tool; decided by the service, never by the model. */
-export interface ToolCallContext {
-  userId: string;
-  /** Handed to in-process servers as `authInfo.token`. */
-  token?: string;
-  signal?: AbortSignal;
-}
-
-export interface ToolCallOutcome {
-  isError: boolean;
-  /** What the model sees. */
-  text: string;
-  /** The tool's `structuredContent`, when it returned one. */
-  structured?: unknown;
-  durationMs: number;
-}
-
-/** The tools one user is offered. */
-export interface ToolList {
-  /** For one user, equal versions mean equal tools, so what is derived from them can be cached by it. */
-  readonly version: string;
-  readonly tools: readonly McpToolDescriptor[];
-  /** Some come from this user's own connections: they are theirs alone, never to be shown to another user. */
-  readonly personal: boolean;
-}
-
-export interface McpServerStatus {
-  name: string;
-  state: 'connected' | 'connecting' | 'failed';
-  tools: number;
-  error?: string;
-}
+import { PerUserMcpClient } from './per-user-mcp-client';
 
 /**
  * The MCP servers the agent may use: one long-lived shared client each, or one client per user for a server
@@ -57,7 +16,7 @@ export interface McpServerStatus {
 export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(McpClientRegistry.name);
   private readonly connections = new Map<string, McpServerClient>();
-  private readonly perUser: UserScopedMcpClient[] = [];
+  private readonly perUser: PerUserMcpClient[] = [];
   /** The tools every user is offered. */
   private shared: ToolList = { version: '0', tools: [], personal: false };
   private sharedKey = '[]';
@@ -76,7 +35,7 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
       if (this.connections.has(definition.name)) throw new Error(`Duplicate MCP server name: ${definition.name}`);
       const perUser = definition.transport.type === 'http' && isTemplated(definition.transport.headers);
       if (perUser) {
-        const client = new UserScopedMcpClient(definition, { ...clientOptions, tokens });
+        const client = new PerUserMcpClient(definition, { ...clientOptions, tokens });
         this.perUser.push(client);
         this.connections.set(definition.name, client);
       } else {

@@ -3,8 +3,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { HeaderIdentity } from './header-template';
-import type { McpServerStatus, McpToolDescriptor, ToolCallContext, ToolCallOutcome } from './mcp-client-registry';
-import type { McpServerClient } from './mcp-server-client';
+import type {
+  McpServerClient,
+  McpServerStatus,
+  McpToolDescriptor,
+  ToolCallContext,
+  ToolCallOutcome,
+} from './mcp.types';
 import type { McpServerDefinition } from './mcp-server-definition';
 import { createMcpTransport, type McpTransportHandle } from './mcp-transport-factory';
 import { reconnectDelayMs } from './reconnect-backoff';

@@ -1,5 +1,6 @@
-import type { McpClientRegistry, McpToolDescriptor, ToolList } from '../mcp/mcp-client-registry';
-import { DEFAULT_MAX_USER_CONNECTIONS } from '../mcp/user-scoped-connections';
+import type { McpClientRegistry } from '../mcp/mcp-client-registry';
+import type { McpToolDescriptor, ToolList } from '../mcp/mcp.types';
+import { DEFAULT_MAX_USER_CONNECTIONS } from '../mcp/per-user-connection-pool';
 import { toAnthropicTool, ToolCatalogue } from './tool-catalogue';
 
 const descriptor = (overrides: Partial<McpToolDescriptor>): McpToolDescriptor => ({

@@ -1,7 +1,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { Injectable } from '@nestjs/common';
-import { McpClientRegistry, type McpToolDescriptor, type ToolList } from '../mcp/mcp-client-registry';
-import { DEFAULT_MAX_USER_CONNECTIONS } from '../mcp/user-scoped-connections';
+import { McpClientRegistry } from '../mcp/mcp-client-registry';
+import type { McpToolDescriptor, ToolList } from '../mcp/mcp.types';
+import { DEFAULT_MAX_USER_CONNECTIONS } from '../mcp/per-user-connection-pool';
 import { toAnthropicInputSchema } from './anthropic-input-schema';
 import { anthropicToolNames } from './anthropic-tool-names';
 

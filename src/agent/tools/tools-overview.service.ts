@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { McpClientRegistry, type McpServerStatus } from '../mcp/mcp-client-registry';
+import { McpClientRegistry } from '../mcp/mcp-client-registry';
+import type { McpServerStatus } from '../mcp/mcp.types';
 import { ToolCatalogue, type OfferedTool } from './tool-catalogue';
 
 export interface ToolsOverview {

@@ -1,24 +1,6 @@
-import type Anthropic from '@anthropic-ai/sdk';
 import { ApiProperty } from '@nestjs/swagger';
-import { TOOL_ROUND_LIMIT_STOP_REASON } from '../../agent/agent-turn';
+import { STOP_REASONS } from '../../agent/agent-turn';
 import { ToolCallDto } from './message.dto';
-
-/** Every stop reason a finished turn can report: the model's own (but `tool_use`, which the loop answers), and ours. */
-export const STOP_REASONS = [
-  'end_turn',
-  'max_tokens',
-  'stop_sequence',
-  'pause_turn',
-  'refusal',
-  'model_context_window_exceeded',
-  TOOL_ROUND_LIMIT_STOP_REASON,
-] as const;
-// Fails to compile when the SDK adds a stop reason the list does not document.
-const _everyStopReasonListed: [Exclude<Anthropic.StopReason, 'tool_use' | (typeof STOP_REASONS)[number]>] extends [
-  never,
-]
-  ? true
-  : never = true;
 
 const TOKEN_COUNT = { type: 'integer', format: 'int64', minimum: 0 } as const;
 

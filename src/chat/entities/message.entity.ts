@@ -9,35 +9,15 @@ import {
   PrimaryGeneratedColumn,
   Unique,
 } from 'typeorm';
+import type { StoredToolCall, StoredUsage, TranscriptMessage } from '../../agent/agent-turn';
 import { ConversationEntity } from './conversation.entity';
+
+/** The jsonb columns hold the agent's records of a turn, as it returned them. */
+export type { StoredToolCall, StoredUsage, TranscriptMessage };
 
 export type MessageRole = 'user' | 'assistant';
 /** `pending` while its turn runs; `failed` with an `error_code` when the turn failed. */
 export type MessageStatus = 'pending' | 'completed' | 'failed';
-
-/** One tool call of an assistant turn, kept in `messages.tool_calls` in the shape the API returns it. */
-export interface StoredToolCall {
-  id: string;
-  tool: string;
-  server: string;
-  arguments: Record<string, unknown>;
-  result: unknown;
-  is_error: boolean;
-}
-
-/** Token usage of an assistant turn, kept in `messages.usage` in the Anthropic (and API) shape. */
-export interface StoredUsage {
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_input_tokens: number;
-  cache_creation_input_tokens: number;
-}
-
-/** One Anthropic message of a turn's transcript, as sent to or received from the Messages API. */
-export interface TranscriptMessage {
-  role: MessageRole;
-  content: unknown[];
-}
 
 /** Constraint names are spelled out so the entity and the migrations agree on them. */
 @Entity({ name: 'messages' })

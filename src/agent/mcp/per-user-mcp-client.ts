@@ -1,16 +1,21 @@
 import { SERVICE_IDENTITY } from '../../common/identity/service-identity';
-import type { McpServerStatus, McpToolDescriptor, ToolCallContext, ToolCallOutcome } from './mcp-client-registry';
 import { McpConnection } from './mcp-connection';
-import type { McpServerClient } from './mcp-server-client';
+import type {
+  McpServerClient,
+  McpServerStatus,
+  McpToolDescriptor,
+  ToolCallContext,
+  ToolCallOutcome,
+} from './mcp.types';
 import type { McpServerDefinition } from './mcp-server-definition';
 import type { McpTokenIssuer } from './mcp-token-issuer';
 import { hasUnsafeHeaderChars, usesPlaceholder, type HeaderIdentity } from './header-template';
 import { isRefusal } from './tool-call-error';
-import { UserScopedConnections, type Closable } from './user-scoped-connections';
+import { PerUserConnectionPool, type Closable } from './per-user-connection-pool';
 
 export { SERVICE_IDENTITY } from '../../common/identity/service-identity';
 
-export interface UserScopedMcpClientOptions {
+export interface PerUserMcpClientOptions {
   defaultTimeoutMs: number;
   /** Called whenever `tools()` may have changed. */
   onChange: () => void;
@@ -37,16 +42,16 @@ interface UserConnection extends Closable {
  * connected (the server refused that identity with 401/403, or is down), each user is offered the tools their
  * own connection lists, and nobody else's: a list a server gave one user may name them or be written for them.
  */
-export class UserScopedMcpClient implements McpServerClient {
+export class PerUserMcpClient implements McpServerClient {
   private readonly discovery: McpConnection;
-  private readonly users: UserScopedConnections<UserConnection>;
+  private readonly users: PerUserConnectionPool<UserConnection>;
   private readonly sendsUserId: boolean;
   private discoveryRefused = false;
   private closed = false;
 
   constructor(
     private readonly definition: McpServerDefinition,
-    private readonly options: UserScopedMcpClientOptions,
+    private readonly options: PerUserMcpClientOptions,
   ) {
     const headers = definition.transport.type === 'http' ? definition.transport.headers : undefined;
     if (usesPlaceholder(headers, 'user_token') && options.tokens === undefined) {
@@ -62,7 +67,7 @@ export class UserScopedMcpClient implements McpServerClient {
         return this.discoveryRefused;
       },
     });
-    this.users = new UserScopedConnections((userId) => this.connectUser(userId));
+    this.users = new PerUserConnectionPool((userId) => this.connectUser(userId));
   }
 
   get name(): string {

@@ -1,12 +1,12 @@
 import { Get, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { UserScopedController } from '../auth/user-scoped-controller.decorator';
-import type { AuthUser } from '../auth/auth-user';
-import { CurrentUser } from '../auth/current-user.decorator';
-import { NoQueryDto } from '../common/validation/no-query.dto';
+import { UserScopedController } from '../../auth/user-scoped-controller.decorator';
+import type { AuthUser } from '../../auth/auth-user';
+import { CurrentUser } from '../../auth/current-user.decorator';
+import { NoQueryDto } from '../../common/validation/no-query.dto';
 import { McpServerStatusDto, ToolsDto } from './dto/tools.dto';
-import type { McpServerStatus } from './mcp/mcp-client-registry';
-import { ToolsOverviewService } from './tools/tools-overview.service';
+import type { McpServerStatus } from '../mcp/mcp.types';
+import { ToolsOverviewService } from './tools-overview.service';
 
 @UserScopedController('tools', 'tools')
 export class ToolsController {

@@ -5,7 +5,7 @@ export interface Closable {
   close(): Promise<void>;
 }
 
-export interface UserScopedConnectionsOptions {
+export interface PerUserConnectionPoolOptions {
   /** Above this many, the least recently used idle connection is closed. */
   maxSize?: number;
   /** A connection unused for this long is closed by the next sweep. */
@@ -25,7 +25,7 @@ interface Entry<T> {
  * call, closed when it has been idle too long, when the pool is over its bound (least recently used first), or
  * on shutdown. The bound is soft: connections in use are never evicted.
  */
-export class UserScopedConnections<T extends Closable> {
+export class PerUserConnectionPool<T extends Closable> {
   /** In least-recently-used order: a Map iterates in insertion order, and every use re-inserts. */
   private readonly entries = new Map<string, Entry<T>>();
   private readonly maxSize: number;
@@ -36,7 +36,7 @@ export class UserScopedConnections<T extends Closable> {
 
   constructor(
     private readonly create: (userId: string) => T,
-    options: UserScopedConnectionsOptions = {},
+    options: PerUserConnectionPoolOptions = {},
   ) {
     this.maxSize = options.maxSize ?? DEFAULT_MAX_USER_CONNECTIONS;
     this.idleMs = options.idleMs ?? DEFAULT_USER_CONNECTION_IDLE_MS;

@@ -1,4 +1,4 @@
-import { UserScopedConnections } from './user-scoped-connections';
+import { PerUserConnectionPool } from './per-user-connection-pool';
 
 class FakeConnection {
   closed = false;
@@ -11,7 +11,7 @@ class FakeConnection {
 function poolOf(options: { maxSize?: number; idleMs?: number } = {}) {
   let now = 0;
   const created: FakeConnection[] = [];
-  const pool = new UserScopedConnections(
+  const pool = new PerUserConnectionPool(
     (userId) => {
       const connection = new FakeConnection(userId);
       created.push(connection);
@@ -23,7 +23,7 @@ function poolOf(options: { maxSize?: number; idleMs?: number } = {}) {
   return { pool, created, use, advance: (ms: number) => (now += ms) };
 }
 
-describe(UserScopedConnections.name, () => {
+describe(PerUserConnectionPool.name, () => {
   it("creates a user's connection on their first call and reuses it after", async () => {
     const { pool, created, use } = poolOf();
 

@@ -1,12 +1,12 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { Injectable } from '@nestjs/common';
-import type { StoredToolCall } from '../chat/entities/message.entity';
-import { AppConfig } from '../config/app-config';
-import { Metrics } from '../metrics/metrics.service';
-import type { AgentTurnInput } from './agent-turn';
-import { McpClientRegistry, type ToolCallOutcome } from './mcp/mcp-client-registry';
+import { AppConfig } from '../../config/app-config';
+import { Metrics } from '../../metrics/metrics.service';
+import type { AgentTurnInput, StoredToolCall } from '../agent-turn';
+import { McpClientRegistry } from '../mcp/mcp-client-registry';
+import type { ToolCallOutcome } from '../mcp/mcp.types';
 import { capToolResultText, fitsInBytes } from './tool-result-limit';
-import { ToolCatalogue, type CatalogueEntry } from './tools/tool-catalogue';
+import { ToolCatalogue, type CatalogueEntry } from './tool-catalogue';
 
 type ToolResultLike = Pick<ToolCallOutcome, 'isError' | 'text' | 'structured'>;
 type ToolResultBlock = Anthropic.Messages.ToolResultBlockParam;

@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { ContextRow } from './repositories/message.repository';
+import type { ContextMessage } from '../agent-turn';
 
 type MessageParam = Anthropic.Messages.MessageParam;
 
@@ -19,7 +19,7 @@ export function estimateTokens(value: unknown): number {
  * complete turn (an orphan left by a failed write) is skipped, so the model always sees user/assistant
  * alternation and tool pairs are never split.
  */
-export function buildContextWindow(rowsNewestFirst: ContextRow[], budgetTokens: number): MessageParam[] {
+export function buildContextWindow(rowsNewestFirst: readonly ContextMessage[], budgetTokens: number): MessageParam[] {
   const turns: MessageParam[][] = [];
   let used = 0;
   for (let i = 0; i + 1 < rowsNewestFirst.length; i++) {
@@ -36,7 +36,7 @@ export function buildContextWindow(rowsNewestFirst: ContextRow[], budgetTokens: 
   return turns.reverse().flat();
 }
 
-function replay(answer: ContextRow): MessageParam[] {
+function replay(answer: ContextMessage): MessageParam[] {
   if (answer.transcript && answer.transcript.length > 0) return answer.transcript as MessageParam[];
   return [{ role: 'assistant', content: answer.content }];
 }

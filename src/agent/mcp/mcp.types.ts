@@ -1,0 +1,54 @@
+export interface McpToolDescriptor {
+  server: string;
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** Who calls a tool; decided by the service, never by the model. */
+export interface ToolCallContext {
+  userId: string;
+  /** Handed to in-process servers as `authInfo.token`. */
+  token?: string;
+  signal?: AbortSignal;
+}
+
+export interface ToolCallOutcome {
+  isError: boolean;
+  /** What the model sees. */
+  text: string;
+  /** The tool's `structuredContent`, when it returned one. */
+  structured?: unknown;
+  durationMs: number;
+}
+
+/** The tools one user is offered. */
+export interface ToolList {
+  /** For one user, equal versions mean equal tools, so what is derived from them can be cached by it. */
+  readonly version: string;
+  readonly tools: readonly McpToolDescriptor[];
+  /** Some come from this user's own connections: they are theirs alone, never to be shown to another user. */
+  readonly personal: boolean;
+}
+
+export interface McpServerStatus {
+  name: string;
+  state: 'connected' | 'connecting' | 'failed';
+  tools: number;
+  error?: string;
+}
+
+/** What the registry holds for each MCP server: one shared connection, or one connection per user. */
+export interface McpServerClient {
+  readonly name: string;
+  /** The first connection attempt; never throws (a failure is retried in the background). */
+  start(): Promise<void>;
+  /** The tools every user is offered. */
+  tools(): readonly McpToolDescriptor[];
+  /** As this user sees it when given, else as the service does. */
+  status(userId?: string): McpServerStatus;
+  /** Never throws for a server or tool failure: the outcome is then an error the model can explain. */
+  callTool(tool: string, args: Record<string, unknown>, context: ToolCallContext): Promise<ToolCallOutcome>;
+  close(): Promise<void>;
+}
