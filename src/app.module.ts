@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ALL_ENTITIES } from './app.entities';
 import { AgentModule } from './agent/agent.module';
 import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
@@ -23,7 +24,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LifecycleModule,
         MetricsModule,
-        DatabaseModule,
+        DatabaseModule.forRoot({ entities: ALL_ENTITIES }),
         AuthModule,
         AgentModule.forRoot({ imports: [TasksModule], builtinServers: [TasksMcpServer] }),
         HealthModule,

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { PreparedStatements } from '../database/prepared-statement';
 import { ChatController } from './chat.controller';
 import { ChatService } from './chat.service';
 import { ConversationsController } from './conversations.controller';
@@ -22,7 +21,6 @@ import { MessageRepository } from './repositories/message.repository';
     ConversationsService,
     ConversationRepository,
     MessageRepository,
-    PreparedStatements,
     TurnLeaseService,
     RunningTurns,
     ExpiredLeaseSweeper,
