@@ -65,7 +65,7 @@ export class PreparedStatements implements StatementRunner {
    * The same statements on the connection of `manager`'s transaction, so they see and hold what it
    * does; unnamed, as a failed statement there aborts the transaction and could not be retried.
    */
-  inTransaction(manager: EntityManager): StatementRunner {
+  inTransaction(manager: EntityManager): TransactionStatements {
     const { queryRunner } = manager;
     if (!queryRunner) throw new Error('PreparedStatements.inTransaction needs the EntityManager of a transaction');
     return new TransactionStatements(queryRunner);
@@ -103,7 +103,8 @@ export class PreparedStatements implements StatementRunner {
   }
 }
 
-class TransactionStatements implements StatementRunner {
+/** Statements bound to one transaction's connection (a class, so the pool's runner cannot pass for it). */
+export class TransactionStatements implements StatementRunner {
   constructor(private readonly queryRunner: QueryRunner) {}
 
   async rows<Row extends QueryResultRow>(statement: PreparedStatement<Row>, values: unknown[]): Promise<Row[]> {

@@ -1,4 +1,4 @@
-import { PreparedStatement, type StatementRunner } from './prepared-statements';
+import { PreparedStatement, type TransactionStatements } from './prepared-statements';
 
 /** The first key of each quota's advisory lock, so the quotas of one user never wait on each other. */
 const QUOTA_LOCK_CLASSES = { tasks: 0x7461736b, conversations: 0x636f6e76 } as const;
@@ -16,6 +16,10 @@ const LOCK_USER_QUOTA = new PreparedStatement(
  * sees rows committed before it started, so a lock taken inside it would not show the rows its waiting
  * let in. Transaction-scoped, so it is safe behind a transaction-mode pooler.
  */
-export async function lockUserQuota(transaction: StatementRunner, quota: UserQuota, userId: string): Promise<void> {
+export async function lockUserQuota(
+  transaction: TransactionStatements,
+  quota: UserQuota,
+  userId: string,
+): Promise<void> {
   await transaction.rows(LOCK_USER_QUOTA, [QUOTA_LOCK_CLASSES[quota], userId]);
 }
