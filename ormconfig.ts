@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
+import { ALL_ENTITIES } from './src/app.entities';
 import { loadConfig } from './src/config/app-config';
 import { buildDataSourceOptions, type PostgresDataSourceOptions } from './src/database/data-source-options';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './src/database/embedded-postgres';
@@ -26,9 +27,9 @@ async function createCliDataSource(): Promise<DataSource> {
   const config = loadConfig(process.env);
   // Migrations are session work: past the pooler when a direct URL is given.
   if (config.databaseUrl)
-    return new DataSource(buildDataSourceOptions(config, config.databaseDirectUrl ?? config.databaseUrl));
+    return new DataSource(buildDataSourceOptions(config, config.databaseDirectUrl ?? config.databaseUrl, ALL_ENTITIES));
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, poolSize: config.db.poolSize });
-  return new EmbeddedCliDataSource(buildDataSourceOptions(config, embedded.url), embedded);
+  return new EmbeddedCliDataSource(buildDataSourceOptions(config, embedded.url, ALL_ENTITIES), embedded);
 }
 
 /**

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { loadConfig } from '../src/config/app-config';
-import { migrate } from '../src/database/database.module';
+import { ALL_ENTITIES } from '../src/app.entities';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { migrate } from '../src/database/migrations-runner';
 
 /**
  * `node dist/scripts/migrate.js` (`npm run migrate`): applies pending migrations the way the service
@@ -10,10 +11,10 @@ import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
  */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  if (config.databaseUrl) return migrate(config, config.databaseUrl);
+  if (config.databaseUrl) return migrate(config, config.databaseUrl, ALL_ENTITIES);
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, poolSize: 1 });
   try {
-    await migrate(config, embedded.url);
+    await migrate(config, embedded.url, ALL_ENTITIES);
   } finally {
     await embedded.close();
   }

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ALL_ENTITIES } from './app.entities';
 import { ChatModule } from './chat/chat.module';
 import { AgentModule } from './agent/agent.module';
 import { BuiltinMcpServersModule } from './agent/mcp/builtin-mcp-servers.module';
@@ -24,7 +25,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LifecycleModule,
         MetricsModule,
-        DatabaseModule,
+        DatabaseModule.forRoot({ entities: ALL_ENTITIES }),
         AuthModule,
         AgentModule,
         BuiltinMcpServersModule.forRoot({ imports: [TasksModule], servers: [TasksMcpServer] }),

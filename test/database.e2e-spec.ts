@@ -5,11 +5,13 @@ import { PGlite } from '@electric-sql/pglite';
 import { Test } from '@nestjs/testing';
 import type { DatabaseError } from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
+import { ALL_ENTITIES } from '../src/app.entities';
 import { ConversationEntity } from '../src/chat/entities/conversation.entity';
 import { MessageEntity } from '../src/chat/entities/message.entity';
 import { loadConfig, type AppConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
-import { DatabaseHealth, DatabaseModule } from '../src/database/database.module';
+import { DatabaseHealth } from '../src/database/database-health';
+import { DatabaseModule } from '../src/database/database.module';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { prepareTestDatabase, type TestDatabase } from './support/test-database';
@@ -33,11 +35,13 @@ function testConfig(env: Record<string, string>): AppConfig {
 async function openDatabase(env: Record<string, string>): Promise<OpenDatabase> {
   const config = testConfig(env);
   if (config.databaseUrl) {
-    const dataSource = await new DataSource(buildDataSourceOptions(config, config.databaseUrl)).initialize();
+    const dataSource = await new DataSource(
+      buildDataSourceOptions(config, config.databaseUrl, ALL_ENTITIES),
+    ).initialize();
     return { dataSource, close: () => dataSource.destroy() };
   }
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, poolSize: config.db.poolSize });
-  const dataSource = await new DataSource(buildDataSourceOptions(config, embedded.url)).initialize();
+  const dataSource = await new DataSource(buildDataSourceOptions(config, embedded.url, ALL_ENTITIES)).initialize();
   return {
     dataSource,
     close: async () => {
@@ -295,7 +299,7 @@ describe(`database (${onPostgres ? 'PostgreSQL' : 'embedded PGlite'})`, () => {
       const target = prepareTestDatabase();
       try {
         const moduleRef = await Test.createTestingModule({
-          imports: [ConfigModule.forRoot(testConfig(target.env)), DatabaseModule],
+          imports: [ConfigModule.forRoot(testConfig(target.env)), DatabaseModule.forRoot({ entities: ALL_ENTITIES })],
         }).compile();
         try {
           expect(await moduleRef.get(DatabaseHealth).check()).toEqual({ database: 'up', pendingMigrations: 0 });
@@ -315,7 +319,7 @@ describe(`database (${onPostgres ? 'PostgreSQL' : 'embedded PGlite'})`, () => {
         await setup.close();
 
         const moduleRef = await Test.createTestingModule({
-          imports: [ConfigModule.forRoot(testConfig(copy.env)), DatabaseModule],
+          imports: [ConfigModule.forRoot(testConfig(copy.env)), DatabaseModule.forRoot({ entities: ALL_ENTITIES })],
         }).compile();
         expect(await moduleRef.get(DatabaseHealth).check()).toEqual({ database: 'up', pendingMigrations: 0 });
 

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { PreparedStatements } from '../database/prepared-statement';
 import { ChatController } from './chat.controller';
 import { AgentModule } from '../agent/agent.module';
 import { ChatService } from './chat.service';
@@ -23,7 +22,6 @@ import { MessageRepository } from './repositories/message.repository';
     ConversationsService,
     ConversationRepository,
     MessageRepository,
-    PreparedStatements,
     TurnLeaseService,
     RunningTurns,
     ExpiredLeaseSweeper,

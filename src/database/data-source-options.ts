@@ -1,14 +1,10 @@
 import type { DataSourceOptions } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../migrations';
-import { ConversationEntity } from '../chat/entities/conversation.entity';
-import { IdempotencyKeyEntity } from '../chat/entities/idempotency-key.entity';
-import { MessageEntity } from '../chat/entities/message.entity';
 import type { AppConfig } from '../config/app-config';
 import { CrashSafeClient } from './crash-safe-client';
-import { TaskEntity } from '../tasks/task.entity';
 
-/** Every entity; listed, not globbed, so Jest, the CLI and dist/ load the same set. */
-export const ALL_ENTITIES = [ConversationEntity, MessageEntity, IdempotencyKeyEntity, TaskEntity];
+/** Entity classes, listed, not globbed, so Jest, the CLI and dist/ load the same set; the features own theirs. */
+export type EntityList = readonly (new () => object)[];
 
 /** typeorm does not export this type from its root, and deep imports do not resolve under nodenext. */
 export type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
@@ -25,11 +21,15 @@ const EMBEDDED_POOL_SIZE = 1;
 const APPLICATION_NAME = 'chat-service';
 
 /** TypeORM options shared by the service, the migration CLI and the tests; `url` is any PostgreSQL. */
-export function buildDataSourceOptions(config: AppConfig, url: string): PostgresDataSourceOptions {
+export function buildDataSourceOptions(
+  config: AppConfig,
+  url: string,
+  entities: EntityList,
+): PostgresDataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: ALL_ENTITIES,
+    entities: [...entities],
     migrations: ALL_MIGRATIONS,
     migrationsTableName: 'migrations',
     // Each migration commits on its own, so a failure leaves the earlier ones applied and recorded.

@@ -1,9 +1,14 @@
-import type { EntityManager } from 'typeorm';
+import { PreparedStatement, type TransactionStatements } from './prepared-statements';
 
 /** The first key of each quota's advisory lock, so the quotas of one user never wait on each other. */
 const QUOTA_LOCK_CLASSES = { tasks: 0x7461736b, conversations: 0x636f6e76 } as const;
 
 export type UserQuota = keyof typeof QUOTA_LOCK_CLASSES;
+
+const LOCK_USER_QUOTA = new PreparedStatement(
+  'database_lock_user_quota',
+  'SELECT pg_advisory_xact_lock($1::int, hashtext($2))',
+);
 
 /**
  * Serializes one user's writes under a quota until the transaction ends, so a count-then-insert holds the
@@ -11,6 +16,10 @@ export type UserQuota = keyof typeof QUOTA_LOCK_CLASSES;
  * sees rows committed before it started, so a lock taken inside it would not show the rows its waiting
  * let in. Transaction-scoped, so it is safe behind a transaction-mode pooler.
  */
-export async function lockUserQuota(manager: EntityManager, quota: UserQuota, userId: string): Promise<void> {
-  await manager.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [QUOTA_LOCK_CLASSES[quota], userId]);
+export async function lockUserQuota(
+  transaction: TransactionStatements,
+  quota: UserQuota,
+  userId: string,
+): Promise<void> {
+  await transaction.rows(LOCK_USER_QUOTA, [QUOTA_LOCK_CLASSES[quota], userId]);
 }

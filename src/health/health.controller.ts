@@ -4,7 +4,7 @@ import { Public } from '../auth/public.decorator';
 import { AppError } from '../common/errors/app-error';
 import { LifecycleState } from '../common/lifecycle/lifecycle.module';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
-import { DatabaseHealth } from '../database/database.module';
+import { DatabaseHealth } from '../database/database-health';
 
 interface LiveResponse {
   status: 'ok';

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
+import { PreparedStatements } from '../database/prepared-statements';
 import { lockUserQuota } from '../database/user-quota-lock';
 import { TaskEntity } from './task.entity';
+import { CREATE_TASK_WITHIN_QUOTA, type TaskRow } from './task.statements';
 
 export type TaskStatusFilter = 'all' | 'pending' | 'completed';
 
@@ -9,17 +11,6 @@ export type TaskStatusFilter = 'all' | 'pending' | 'completed';
 export interface TaskChanges {
   title?: string;
   description?: string | null;
-}
-
-/** A `tasks` row as `RETURNING *` gives it. */
-interface TaskRow {
-  id: number;
-  user_id: string;
-  title: string;
-  description: string | null;
-  completed: boolean;
-  created_at: Date;
-  updated_at: Date;
 }
 
 /**
@@ -31,7 +22,10 @@ interface TaskRow {
 export class TaskRepository {
   private readonly repository: Repository<TaskEntity>;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly statements: PreparedStatements,
+  ) {
     this.repository = dataSource.getRepository(TaskEntity);
   }
 
@@ -46,14 +40,11 @@ export class TaskRepository {
     maxTasks: number,
   ): Promise<TaskEntity | null> {
     return this.dataSource.transaction(async (manager) => {
-      await lockUserQuota(manager, 'tasks', userId);
-      const rows: unknown = await manager.query(
-        `INSERT INTO tasks (user_id, title, description)
-         SELECT $1, $2, $3 WHERE (SELECT count(*) FROM tasks WHERE user_id = $1) < $4
-         RETURNING *`,
-        [userId, task.title, task.description, maxTasks],
+      const transaction = this.statements.inTransaction(manager);
+      await lockUserQuota(transaction, 'tasks', userId);
+      return toEntity(
+        await transaction.rows(CREATE_TASK_WITHIN_QUOTA, [userId, task.title, task.description, maxTasks]),
       );
-      return toEntity(rows);
     });
   }
 
@@ -104,8 +95,7 @@ export class TaskRepository {
   }
 }
 
-function toEntity(rows: unknown): TaskEntity | null {
-  const [row] = rows as TaskRow[];
+function toEntity([row]: TaskRow[]): TaskEntity | null {
   if (row === undefined) return null;
   return Object.assign(new TaskEntity(), {
     id: row.id,

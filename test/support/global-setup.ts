@@ -1,9 +1,10 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ALL_ENTITIES } from '../../src/app.entities';
 import { loadConfig } from '../../src/config/app-config';
-import { migrate as migrateDatabase } from '../../src/database/database.module';
 import { isRunning, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { migrate as migrateDatabase } from '../../src/database/migrations-runner';
 import { assertTestDatabaseUrl, TEST_DATA_DIR_PREFIX } from './test-database';
 
 const TEMPLATE_PREFIX = 'chat-service-pglite-template-';
@@ -39,7 +40,7 @@ function migrate(url: string): Promise<void> {
     DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL,
     DATABASE_POOLER: process.env.DATABASE_POOLER,
   });
-  return migrateDatabase(config, url);
+  return migrateDatabase(config, url, ALL_ENTITIES);
 }
 
 /** Jest has no teardown here: remove the folders of earlier runs whose process has ended. */

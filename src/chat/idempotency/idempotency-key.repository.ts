@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { PreparedStatements } from '../../database/prepared-statements';
+import {
+  CLAIM_KEY,
+  COMPLETE_KEY,
+  FIND_KEY,
+  PURGE_KEYS_OLDER_THAN,
+  RELEASE_KEY,
+  TAKE_OVER_KEY,
+} from './idempotency-key.statements';
 
 export interface IdempotencyRecord {
   fingerprint: string;
@@ -10,27 +18,16 @@ export interface IdempotencyRecord {
 
 @Injectable()
 export class IdempotencyKeyRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly statements: PreparedStatements) {}
 
   /** True when this request created the record and so owns the key. */
   async claim(userId: string, key: string, fingerprint: string, lockMs: number): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO idempotency_keys (user_id, key, fingerprint, locked_until)
-       VALUES ($1, $2, $3, now() + make_interval(secs => $4 / 1000.0))
-       ON CONFLICT (user_id, key) DO NOTHING RETURNING key`,
-      [userId, key, fingerprint, lockMs],
-    );
+    const rows = await this.statements.rows(CLAIM_KEY, [userId, key, fingerprint, lockMs]);
     return rows.length > 0;
   }
 
   async find(userId: string, key: string): Promise<IdempotencyRecord | null> {
-    const rows: { fingerprint: string; state: 'in_flight' | 'completed'; response: string | null; expired: boolean }[] =
-      await this.dataSource.query(
-        `SELECT fingerprint, state, response, locked_until < now() AS expired
-         FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
-        [userId, key],
-      );
-    const row = rows[0];
+    const [row] = await this.statements.rows(FIND_KEY, [userId, key]);
     if (!row) return null;
     const { fingerprint, state, response, expired } = row;
     return {
@@ -43,34 +40,18 @@ export class IdempotencyKeyRepository {
 
   /** A request whose first attempt died takes the key over, once, atomically. */
   async takeOver(userId: string, key: string, fingerprint: string, lockMs: number): Promise<boolean> {
-    const [, affected] = (await this.dataSource.query(
-      `UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => $4 / 1000.0)
-       WHERE user_id = $1 AND key = $2 AND fingerprint = $3 AND state = 'in_flight' AND locked_until < now()`,
-      [userId, key, fingerprint, lockMs],
-    )) as [unknown[], number];
-    return affected > 0;
+    return (await this.statements.rowCount(TAKE_OVER_KEY, [userId, key, fingerprint, lockMs])) > 0;
   }
 
   async complete(userId: string, key: string, response: unknown): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE idempotency_keys SET state = 'completed', response = $3, locked_until = NULL
-       WHERE user_id = $1 AND key = $2`,
-      [userId, key, JSON.stringify(response)],
-    );
+    await this.statements.rowCount(COMPLETE_KEY, [userId, key, JSON.stringify(response)]);
   }
 
   async release(userId: string, key: string): Promise<void> {
-    await this.dataSource.query(
-      `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND state = 'in_flight'`,
-      [userId, key],
-    );
+    await this.statements.rowCount(RELEASE_KEY, [userId, key]);
   }
 
-  async purgeOlderThan(hours: number): Promise<number> {
-    const [, affected] = (await this.dataSource.query(
-      `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`,
-      [hours],
-    )) as [unknown[], number];
-    return affected;
+  purgeOlderThan(hours: number): Promise<number> {
+    return this.statements.rowCount(PURGE_KEYS_OLDER_THAN, [hours]);
   }
 }

@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
-import { PreparedStatement, PreparedStatements } from '../../database/prepared-statement';
+import { PreparedStatements } from '../../database/prepared-statements';
 import { lockUserQuota } from '../../database/user-quota-lock';
 import { ConversationEntity } from '../entities/conversation.entity';
+import {
+  ACQUIRE_LEASE_AND_APPEND,
+  CREATE_WITH_FIRST_MESSAGE_WITHIN_QUOTA,
+  FAIL_EXPIRED_TURNS,
+  RELEASE_LEASE,
+  RENEW_LEASE,
+} from './conversation.statements';
 
 /** Keyset position in the "most recently active first" listing; the timestamp keeps microseconds. */
 export interface ConversationPosition {
@@ -22,60 +29,6 @@ export type LeaseAttempt =
 
 // PostgreSQL keeps microseconds; a JS Date does not, so the cursor carries the exact text form.
 const EXACT_UPDATED_AT = `to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
-/**
- * A new conversation, its first message (pending, seq 1) and its first turn's lease, unless the user
- * already has $6 conversations (then no row). The count is an index-only scan of (user_id, updated_at).
- */
-const CREATE_WITH_FIRST_MESSAGE_WITHIN_QUOTA = `WITH c AS (
-     INSERT INTO conversations (user_id, title, message_count, lease_owner, lease_expires_at)
-     SELECT $1, $2, 1, $4, now() + make_interval(secs => $5 / 1000.0)
-     WHERE (SELECT count(*) FROM conversations WHERE user_id = $1) < $6
-     RETURNING id
-   )
-   INSERT INTO messages (conversation_id, user_id, seq, role, content, status)
-   SELECT c.id, $1, 1, 'user', $3, 'pending' FROM c
-   RETURNING conversation_id, id, seq`;
-
-/**
- * The lease when free or expired, the dead turn's pending message marked interrupted, and the new user
- * message (pending) under the bumped counter: seqs come from the counter, under the row lock, so they
- * have no gaps or duplicates. Sibling CTEs share one snapshot, so `interrupted` never sees the row
- * `appended` inserts. No row: the lease is taken, or the conversation is not the user's.
- */
-const ACQUIRE_LEASE_AND_APPEND = new PreparedStatement<{ id: string; seq: number; interrupted: number }>(
-  'chat_acquire_lease_and_append',
-  `WITH lease AS (
-     UPDATE conversations
-     SET lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4 / 1000.0),
-         message_count = message_count + 1, updated_at = now()
-     WHERE id = $1 AND user_id = $2 AND (lease_expires_at IS NULL OR lease_expires_at < now())
-     RETURNING id, message_count
-   ), interrupted AS (
-     UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
-     WHERE conversation_id IN (SELECT id FROM lease) AND status = 'pending'
-     RETURNING id
-   ), appended AS (
-     INSERT INTO messages (conversation_id, user_id, seq, role, content, status)
-     SELECT lease.id, $2, lease.message_count, 'user', $5, 'pending' FROM lease
-     RETURNING id, seq
-   )
-   SELECT appended.id, appended.seq, (SELECT count(*) FROM interrupted)::int AS interrupted FROM appended`,
-);
-
-/**
- * Frees the leases that expired (their replica died mid-turn) and marks those turns' pending messages
- * interrupted, across users: a sweep, not a request. The partial index on lease_expires_at keeps it
- * to the conversations with a running turn.
- */
-const FAIL_EXPIRED_TURNS = `
-  WITH expired AS (
-    UPDATE conversations SET lease_owner = NULL, lease_expires_at = NULL
-    WHERE lease_expires_at < now()
-    RETURNING id
-  )
-  UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
-  WHERE conversation_id IN (SELECT id FROM expired) AND status = 'pending'`;
 
 /** Every query names the owner (but the expired-lease sweep): a conversation of another user is indistinguishable from none. */
 @Injectable()
@@ -102,15 +55,16 @@ export class ConversationRepository {
     maxConversations: number,
   ): Promise<{ conversationId: string; messageId: string; seq: number } | null> {
     return this.repository.manager.transaction(async (manager) => {
-      await lockUserQuota(manager, 'conversations', userId);
-      const [row] = (await manager.query(CREATE_WITH_FIRST_MESSAGE_WITHIN_QUOTA, [
+      const transaction = this.statements.inTransaction(manager);
+      await lockUserQuota(transaction, 'conversations', userId);
+      const [row] = await transaction.rows(CREATE_WITH_FIRST_MESSAGE_WITHIN_QUOTA, [
         userId,
         title,
         content,
         lease.owner,
         lease.ttlMs,
         maxConversations,
-      ])) as { conversation_id: string; id: string; seq: number }[];
+      ]);
       return row ? { conversationId: row.conversation_id, messageId: row.id, seq: row.seq } : null;
     });
   }
@@ -134,25 +88,16 @@ export class ConversationRepository {
 
   /** False when the lease is no longer this owner's (it expired and another turn took it). */
   async renewLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
-    const [, affected] = (await this.repository.query(
-      `UPDATE conversations SET lease_expires_at = now() + make_interval(secs => $3 / 1000.0)
-       WHERE id = $1 AND lease_owner = $2`,
-      [id, owner, ttlMs],
-    )) as [unknown[], number];
-    return affected > 0;
+    return (await this.statements.rowCount(RENEW_LEASE, [id, owner, ttlMs])) > 0;
   }
 
   /** The number of messages marked interrupted. */
-  async failExpiredTurns(): Promise<number> {
-    const [, affected] = (await this.repository.query(FAIL_EXPIRED_TURNS)) as [unknown[], number];
-    return affected;
+  failExpiredTurns(): Promise<number> {
+    return this.statements.rowCount(FAIL_EXPIRED_TURNS, []);
   }
 
   async releaseLease(id: string, owner: string): Promise<void> {
-    await this.repository.query(
-      `UPDATE conversations SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2`,
-      [id, owner],
-    );
+    await this.statements.rowCount(RELEASE_LEASE, [id, owner]);
   }
 
   findForUser(userId: string, id: string): Promise<ConversationEntity | null> {

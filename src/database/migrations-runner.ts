@@ -1,0 +1,66 @@
+import { Logger } from '@nestjs/common';
+import { DataSource, type Migration, MigrationExecutor, type QueryRunner } from 'typeorm';
+import type { AppConfig } from '../config/app-config';
+import { buildDataSourceOptions, type EntityList } from './data-source-options';
+
+/** Any constant: replicas that boot together take turns applying migrations under this advisory lock. */
+const MIGRATION_LOCK_KEY = 7_231_604_119;
+
+/**
+ * Applies pending migrations on a short-lived DataSource before the service's own is created, so no
+ * provider can query an old schema. On DATABASE_DIRECT_URL when set; else on `url`, where replicas
+ * take turns under a session advisory lock, or, through a transaction-mode pooler (which would run
+ * the lock and its unlock on different server connections, leaking the lock), a transaction-scoped
+ * one held by a single transaction around every pending migration.
+ */
+export async function migrate(config: AppConfig, url: string, entities: EntityList): Promise<void> {
+  // A direct URL stands for DATABASE_URL's server: it means nothing to the embedded database.
+  const direct = config.databaseUrl === undefined ? undefined : config.databaseDirectUrl;
+  const target = direct ?? url;
+  const pooled = direct === undefined && config.db.pooler === 'pgbouncer';
+  const logger = new Logger('DatabaseMigrations');
+  const dataSource = await new DataSource({
+    ...buildDataSourceOptions(config, target, entities),
+    poolSize: 1,
+  }).initialize();
+  const queryRunner = dataSource.createQueryRunner();
+  try {
+    const executor = new MigrationExecutor(dataSource, queryRunner);
+    const applied = pooled
+      ? await migrateInOneTransaction(queryRunner, executor)
+      : await migrateUnderSessionLock(queryRunner, executor);
+    logger.log(
+      applied.length === 0
+        ? `Schema up to date (${dataSource.migrations.length} migrations)`
+        : `Applied ${applied.length} migration(s): ${applied.map((migration) => migration.name).join(', ')}`,
+    );
+  } finally {
+    await queryRunner.release();
+    await dataSource.destroy();
+  }
+}
+
+async function migrateUnderSessionLock(queryRunner: QueryRunner, executor: MigrationExecutor): Promise<Migration[]> {
+  await queryRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  try {
+    // Each migration commits on its own, so a failure leaves the earlier ones applied and recorded.
+    executor.transaction = 'each';
+    return await executor.executePendingMigrations();
+  } finally {
+    await queryRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+  }
+}
+
+async function migrateInOneTransaction(queryRunner: QueryRunner, executor: MigrationExecutor): Promise<Migration[]> {
+  await queryRunner.startTransaction();
+  try {
+    await queryRunner.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    executor.transaction = 'none';
+    const applied = await executor.executePendingMigrations();
+    await queryRunner.commitTransaction();
+    return applied;
+  } catch (error) {
+    await queryRunner.rollbackTransaction();
+    throw error;
+  }
+}

@@ -1,0 +1,3 @@
+import { TaskEntity } from './task.entity';
+
+export const TASKS_ENTITIES = [TaskEntity];
