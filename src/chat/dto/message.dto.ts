@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ERROR_CODE_NAMES } from '../../common/errors/error-code';
-import type { MessageRole, MessageStatus } from '../entities/message.entity';
+import { MESSAGE_STATUSES, type MessageRole, type MessageStatus } from '../entities/message.entity';
 
 export class ToolCallDto {
   /** The model's tool_use id. */
@@ -23,6 +23,7 @@ export class MessageDto {
   content: string;
   tool_calls: ToolCallDto[];
   /** `pending` while its turn runs; `failed` when the turn failed (see `error_code`). */
+  @ApiProperty({ enum: MESSAGE_STATUSES })
   status: MessageStatus;
   /** Why the turn failed (a problem `code`), else null. */
   @ApiProperty({ type: 'string', enum: ERROR_CODE_NAMES, nullable: true })

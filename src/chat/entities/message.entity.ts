@@ -17,7 +17,8 @@ export type { StoredToolCall, StoredUsage, TranscriptMessage };
 
 export type MessageRole = 'user' | 'assistant';
 /** `pending` while its turn runs; `failed` with an `error_code` when the turn failed. */
-export type MessageStatus = 'pending' | 'completed' | 'failed';
+export const MESSAGE_STATUSES = ['pending', 'completed', 'failed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** Constraint names are spelled out so the entity and the migrations agree on them. */
 @Entity({ name: 'messages' })
