@@ -61,7 +61,7 @@ export class AgentService {
 
       const wantsTools = response.stop_reason === 'tool_use' && !limitReached;
       const continues =
-        wantsTools || (response.stop_reason === 'pause_turn' && toolRounds < this.config.chat.maxToolRounds);
+        wantsTools || (response.stop_reason === 'pause_turn' && toolRounds < this.config.agent.maxToolRounds);
       if (!continues) {
         transcript.push({ role: 'assistant', content: finalContent(response) });
         const stopReason = limitReached ? TOOL_ROUND_LIMIT_STOP_REASON : (response.stop_reason ?? 'end_turn');
@@ -71,7 +71,7 @@ export class AgentService {
       transcript.push({ role: 'assistant', content: response.content });
       toolRounds += 1;
       if (response.stop_reason === 'pause_turn') continue;
-      if (toolRounds > this.config.chat.maxToolRounds) {
+      if (toolRounds > this.config.agent.maxToolRounds) {
         limitReached = true;
         transcript.push({
           role: 'user',

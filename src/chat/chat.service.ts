@@ -157,7 +157,7 @@ export class ChatService {
       const result = await this.agent.runTurn({
         userId: user.userId,
         token: user.token,
-        context: buildContextWindow(rows, this.config.chat.contextTokenBudget),
+        context: buildContextWindow(rows, this.config.agent.contextTokenBudget),
         message: command.message,
         signal: turn.signal,
         onEvent: turn.onEvent,

@@ -129,10 +129,6 @@ export class AppConfig {
   /** add_task past this many of the user's tasks is a tool error. */
   readonly tasks!: { maxPerUser: number };
   readonly chat!: {
-    maxToolRounds: number;
-    toolTimeoutMs: number;
-    turnTimeoutMs: number;
-    contextTokenBudget: number;
     busyWaitMs: number;
     rateLimitPerMinute: number;
     /** A new conversation past this many of the user's own is refused (409 `conversation_limit_reached`). */
@@ -142,13 +138,19 @@ export class AppConfig {
     sseKeepaliveMs: number;
     /** Bytes an SSE response may hold unsent before its client, which is not reading, is disconnected. */
     sseMaxBufferBytes: number;
+    idempotencyTtlHours: number;
+  };
+  readonly agent!: {
+    maxToolRounds: number;
     /** Tool calls of one model round that run; the rest get a tool error. */
     maxToolCallsPerRound: number;
+    toolTimeoutMs: number;
     /** Bytes of one tool result that are kept, for the model and in storage; the rest is cut. */
     toolResultMaxBytes: number;
     /** A model request larger than this, serialized, is not sent: the turn fails. */
     modelRequestMaxBytes: number;
-    idempotencyTtlHours: number;
+    contextTokenBudget: number;
+    turnTimeoutMs: number;
   };
   readonly bodyLimitBytes!: number;
   readonly shutdownGraceMs!: number;
@@ -236,20 +238,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     mcpRateLimitPerMinute: e.MCP_RATE_LIMIT_PER_MINUTE,
     tasks: { maxPerUser: e.TASKS_MAX_PER_USER },
     chat: {
-      maxToolRounds: e.CHAT_MAX_TOOL_ROUNDS,
-      toolTimeoutMs: e.CHAT_TOOL_TIMEOUT_MS,
-      turnTimeoutMs: e.CHAT_TURN_TIMEOUT_MS,
-      contextTokenBudget: e.CHAT_CONTEXT_TOKEN_BUDGET,
       busyWaitMs: e.CHAT_BUSY_WAIT_MS,
       rateLimitPerMinute: e.CHAT_RATE_LIMIT_PER_MINUTE,
       maxConversationsPerUser: e.CHAT_MAX_CONVERSATIONS_PER_USER,
       leaseTtlMs: e.CHAT_LEASE_TTL_MS,
       sseKeepaliveMs: e.CHAT_SSE_KEEPALIVE_MS,
       sseMaxBufferBytes: e.CHAT_SSE_MAX_BUFFER_BYTES,
+      idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+    },
+    agent: {
+      maxToolRounds: e.CHAT_MAX_TOOL_ROUNDS,
       maxToolCallsPerRound: e.CHAT_MAX_TOOL_CALLS_PER_ROUND,
+      toolTimeoutMs: e.CHAT_TOOL_TIMEOUT_MS,
       toolResultMaxBytes: e.CHAT_TOOL_RESULT_MAX_BYTES,
       modelRequestMaxBytes: e.CHAT_MODEL_REQUEST_MAX_BYTES,
-      idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+      contextTokenBudget: e.CHAT_CONTEXT_TOKEN_BUDGET,
+      turnTimeoutMs: e.CHAT_TURN_TIMEOUT_MS,
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
