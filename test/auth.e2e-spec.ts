@@ -13,7 +13,7 @@ import type { AuthUser } from '../src/auth/auth-user';
 import { AuthModule } from '../src/auth/auth.module';
 import { CurrentUser } from '../src/auth/current-user.decorator';
 import { OwnershipGuard } from '../src/auth/ownership.guard';
-import { Public } from '../src/auth/public.decorator';
+import { Public } from '../src/common/http/public.decorator';
 import { SERVICE_IDENTITY } from '../src/common/identity/service-identity';
 import { ProblemDetailsFilter } from '../src/common/problem/problem-details.filter';
 import { AppConfig, loadConfig } from '../src/config/app-config';
