@@ -16,10 +16,10 @@ import { StrictValidationPipe } from '../src/common/validation/validation.pipe';
 import { MetricsModule } from '../src/metrics/metrics.module';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
-import { ChatRateLimitGuard } from '../src/chat/rate-limit/chat-rate-limit.guard';
-import { McpRateLimitGuard } from '../src/chat/rate-limit/mcp-rate-limit.guard';
-import { RateLimitModule } from '../src/chat/rate-limit/rate-limit.module';
-import { RATE_LIMIT_NAMESPACE } from '../src/chat/rate-limit/rate-limit-key';
+import { ChatRateLimitGuard } from '../src/rate-limit/chat-rate-limit.guard';
+import { McpRateLimitGuard } from '../src/rate-limit/mcp-rate-limit.guard';
+import { RateLimitModule } from '../src/rate-limit/rate-limit.module';
+import { RATE_LIMIT_NAMESPACE } from '../src/rate-limit/rate-limit-key';
 import { startChatHarness, type ChatHarness } from './support/chat-harness';
 import { newUserId, TEST_JWT_SECRET } from './support/test-app';
 
