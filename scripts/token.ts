@@ -8,7 +8,7 @@ import { createJwtModuleOptions } from '../src/auth/jwt-module-options';
 import { TOKEN_USAGE, TokenArgsError, parseTokenArgs } from '../src/auth/token-args.parser';
 import { devSecretPath } from '../src/auth/dev-jwt-secret-file';
 import { resolveJwtSecret } from '../src/auth/jwt-secret';
-import { TokenSigner } from '../src/auth/token-signer.service';
+import { TokenSigner } from '../src/auth/token-signer';
 import { loadConfig, type AppConfig } from '../src/config/app-config';
 
 function run(argv: readonly string[]): number {

@@ -12,7 +12,7 @@ import { OwnershipGuard } from '../src/auth/ownership.guard';
 import { configureApp, createFastifyAdapter } from '../src/bootstrap/create-app';
 import { createLogger } from '../src/common/logging/create-logger';
 import { ProblemDetailsFilter } from '../src/common/problem/problem-details.filter';
-import { StrictValidationPipe } from '../src/common/validation/validation.pipe';
+import { StrictValidationPipe } from '../src/common/validation/strict-validation.pipe';
 import { MetricsModule } from '../src/metrics/metrics.module';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';

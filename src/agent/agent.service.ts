@@ -2,7 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { Injectable } from '@nestjs/common';
 import type { StoredToolCall, StoredUsage, TranscriptMessage } from '../chat/entities/message.entity';
 import { AppConfig } from '../config/app-config';
-import { Metrics } from '../metrics/metrics.service';
+import { Metrics } from '../metrics/metrics';
 import { TOOL_ROUND_LIMIT_STOP_REASON, type AgentTurnInput, type AgentTurnResult } from './agent-turn';
 import { LlmClient } from './llm/llm-client';
 import { McpClientRegistry } from './mcp/mcp-client-registry';

@@ -2,7 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { Injectable } from '@nestjs/common';
 import type { StoredToolCall } from '../chat/entities/message.entity';
 import { AppConfig } from '../config/app-config';
-import { Metrics } from '../metrics/metrics.service';
+import { Metrics } from '../metrics/metrics';
 import type { AgentTurnInput } from './agent-turn';
 import { McpClientRegistry, type ToolCallOutcome } from './mcp/mcp-client-registry';
 import { capToolResultText, fitsInBytes } from './tool-result-limit';

@@ -8,7 +8,7 @@ import { JwtSecret } from './jwt-secret';
 import { JwtSecretModule } from './jwt-secret.module';
 import { JwtStrategy } from './jwt.strategy';
 import { OwnershipGuard } from './ownership.guard';
-import { TokenSigner } from './token-signer.service';
+import { TokenSigner } from './token-signer';
 
 /** Bearer-token authentication for every route (opt out with `@Public()`), ownership checks, token signing. */
 @Module({

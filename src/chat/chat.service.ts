@@ -6,7 +6,7 @@ import { AppError } from '../common/errors/app-error';
 import { decodeCursor, encodeCursor } from '../common/pagination/cursor';
 import { AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from '../database/database-errors';
-import { Metrics } from '../metrics/metrics.service';
+import { Metrics } from '../metrics/metrics';
 import { conversationNotFound } from './chat-errors';
 import { toChatTurnDto } from './chat.mapper';
 import { buildContextWindow, CONTEXT_ROW_LIMIT } from './context-window';

@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/http/public.decorator';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
 import { MetricsTokenGuard } from './metrics-token.guard';
-import { Metrics } from './metrics.service';
+import { Metrics } from './metrics';
 
 @ApiTags('health')
 @Controller('metrics')

@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { TokenSigner } from '../../auth/token-signer.service';
+import { TokenSigner } from '../../auth/token-signer';
 import { AppConfig } from '../../config/app-config';
 import { BUILTIN_MCP_SERVERS, type BuiltinMcpServer } from './builtin-mcp-server';
 import { loadMcpConfig, type McpServerConfig } from './mcp-config';

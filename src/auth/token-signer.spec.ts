@@ -4,7 +4,7 @@ import { loadConfig } from '../config/app-config';
 import { createJwtModuleOptions } from './jwt-module-options';
 import { resolveJwtSecret } from './jwt-secret';
 import { MCP_TOKEN_TYPE, deriveMcpTokenSecret } from './mcp-token-key';
-import { TokenSigner } from './token-signer.service';
+import { TokenSigner } from './token-signer';
 
 const SECRET = 'unit-test-secret-that-is-long-enough-0123456789';
 
