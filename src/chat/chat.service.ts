@@ -5,7 +5,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { AppError } from '../common/errors/app-error';
 import { decodeCursor, encodeCursor } from '../common/pagination/cursor';
 import { AppConfig } from '../config/app-config';
-import { isDatabaseUnavailable } from '../database/database-errors';
+import { isDatabaseUnavailable } from '../common/errors/database-errors';
 import { Metrics } from '../metrics/metrics';
 import { conversationNotFound } from './chat-errors';
 import { toChatTurnDto } from './chat.mapper';
