@@ -6,8 +6,10 @@
 import { JwtService } from '@nestjs/jwt';
 import { createJwtModuleOptions } from '../src/auth/jwt-module-options';
 import { TOKEN_USAGE, TokenArgsError, parseTokenArgs } from '../src/auth/token-args.parser';
-import { TokenSigner } from '../src/auth/token-signer.service';
-import { devSecretPath, loadConfig, type AppConfig } from '../src/config/app-config';
+import { devSecretPath } from '../src/auth/dev-jwt-secret-file';
+import { resolveJwtSecret } from '../src/auth/jwt-secret';
+import { TokenSigner } from '../src/auth/token-signer';
+import { loadConfig, type AppConfig } from '../src/config/app-config';
 
 function run(argv: readonly string[]): number {
   try {
@@ -16,9 +18,10 @@ function run(argv: readonly string[]): number {
       process.stdout.write(`${TOKEN_USAGE}\n`);
       return 0;
     }
-    const config = loadConfig(process.env, { devSecret: 'read' });
-    if (config.jwt.secret === undefined && config.jwt.jwksUrl === undefined) throw new Error(noSecretMessage(config));
-    const signer = new TokenSigner(config, new JwtService(createJwtModuleOptions(config)));
+    const config = loadConfig(process.env);
+    const secret = resolveJwtSecret(config, 'read');
+    if (secret.value === undefined && config.jwt.jwksUrl === undefined) throw new Error(noSecretMessage(config));
+    const signer = new TokenSigner(config, secret, new JwtService(createJwtModuleOptions(secret)));
     process.stdout.write(`${signer.sign(args.userId, { ttlSeconds: args.ttlSeconds })}\n`);
     return 0;
   } catch (error) {

@@ -8,7 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import { LifecycleModule } from './common/lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProblemDetailsFilter } from './common/problem/problem-details.filter';
-import { StrictValidationPipe } from './common/validation/validation.pipe';
+import { StrictValidationPipe } from './common/validation/strict-validation.pipe';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';

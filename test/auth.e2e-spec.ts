@@ -13,10 +13,10 @@ import type { AuthUser } from '../src/auth/auth-user';
 import { AuthModule } from '../src/auth/auth.module';
 import { CurrentUser } from '../src/auth/current-user.decorator';
 import { OwnershipGuard } from '../src/auth/ownership.guard';
-import { Public } from '../src/auth/public.decorator';
+import { Public } from '../src/common/http/public.decorator';
 import { SERVICE_IDENTITY } from '../src/common/identity/service-identity';
 import { ProblemDetailsFilter } from '../src/common/problem/problem-details.filter';
-import { AppConfig, loadConfig } from '../src/config/app-config';
+import { AppConfig, ConfigError, loadConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
 
 const SECRET = 'e2e-auth-secret-that-is-long-enough-for-hs256-0123456789';
@@ -93,6 +93,12 @@ function expectUnauthorized(reply: Reply, detail: string | RegExp): void {
 }
 
 describe('Auth (e2e)', () => {
+  it('stops the boot with a ConfigError naming JWT_SECRET when production is given a placeholder secret', async () => {
+    await expect(startApp({ NODE_ENV: 'production', JWT_SECRET: 'changeme' })).rejects.toThrow(
+      new ConfigError(['JWT_SECRET: a placeholder or a secret shorter than 32 characters is refused in production']),
+    );
+  });
+
   describe('with an HS256 secret', () => {
     let app: NestFastifyApplication;
     const { privateKey: rsaKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { startChatHarness, type ChatHarness } from './support/chat-harness';
-import { Metrics } from '../src/metrics/metrics.service';
+import { Metrics } from '../src/metrics/metrics';
 import { insertConversation } from './support/factories';
 import { parseSse, readSse, type ParsedEvent } from './support/sse';
 import { newUserId } from './support/test-app';

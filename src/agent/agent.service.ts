@@ -1,7 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { Metrics } from '../metrics/metrics.service';
+import { Metrics } from '../metrics/metrics';
 import {
   TOOL_ROUND_LIMIT_STOP_REASON,
   type AgentTurnInput,
@@ -46,7 +46,7 @@ export class AgentService {
   }
 
   async runTurn(input: AgentTurnInput): Promise<AgentTurnResult> {
-    const context = buildContextWindow(input.history, this.config.chat.contextTokenBudget);
+    const context = buildContextWindow(input.history, this.config.agent.contextTokenBudget);
     // Per-user MCP servers whose tool discovery was refused are listed through this user's connection.
     await this.registry.prepareForUser(input.userId);
     const history = withStablePrefixBreakpoint(context);
@@ -69,7 +69,7 @@ export class AgentService {
 
       const wantsTools = response.stop_reason === 'tool_use' && !limitReached;
       const continues =
-        wantsTools || (response.stop_reason === 'pause_turn' && toolRounds < this.config.chat.maxToolRounds);
+        wantsTools || (response.stop_reason === 'pause_turn' && toolRounds < this.config.agent.maxToolRounds);
       if (!continues) {
         transcript.push({ role: 'assistant', content: finalContent(response) });
         const stopReason = limitReached ? TOOL_ROUND_LIMIT_STOP_REASON : (response.stop_reason ?? 'end_turn');
@@ -79,7 +79,7 @@ export class AgentService {
       transcript.push({ role: 'assistant', content: response.content });
       toolRounds += 1;
       if (response.stop_reason === 'pause_turn') continue;
-      if (toolRounds > this.config.chat.maxToolRounds) {
+      if (toolRounds > this.config.agent.maxToolRounds) {
         limitReached = true;
         transcript.push({
           role: 'user',

@@ -2,18 +2,20 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
-import { AppConfig } from '../config/app-config';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { createJwtModuleOptions } from './jwt-module-options';
+import { JwtSecret } from './jwt-secret';
+import { JwtSecretModule } from './jwt-secret.module';
 import { JwtStrategy } from './jwt.strategy';
 import { OwnershipGuard } from './ownership.guard';
-import { TokenSigner } from './token-signer.service';
+import { TokenSigner } from './token-signer';
 
 /** Bearer-token authentication for every route (opt out with `@Public()`), ownership checks, token signing. */
 @Module({
   imports: [
     PassportModule,
-    JwtModule.registerAsync({ inject: [AppConfig], useFactory: (config: AppConfig) => createJwtModuleOptions(config) }),
+    JwtSecretModule,
+    JwtModule.registerAsync({ imports: [JwtSecretModule], inject: [JwtSecret], useFactory: createJwtModuleOptions }),
   ],
   providers: [JwtStrategy, TokenSigner, OwnershipGuard, { provide: APP_GUARD, useClass: JwtAuthGuard }],
   exports: [TokenSigner, OwnershipGuard],

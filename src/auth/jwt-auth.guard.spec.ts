@@ -7,7 +7,7 @@ import { AppError } from '../common/errors/app-error';
 import { AUTH_DETAILS, TokenRejectedError } from './auth-failure';
 import type { AuthUser } from './auth-user';
 import { JwtAuthGuard } from './jwt-auth.guard';
-import { Public } from './public.decorator';
+import { Public } from '../common/http/public.decorator';
 
 const SECRET = 'unit-test-secret-that-is-long-enough-0123456789';
 const now = () => Math.floor(Date.now() / 1000);

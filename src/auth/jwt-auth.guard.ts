@@ -4,7 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import { TokenRejectedError, toAuthError } from './auth-failure';
 import type { AuthUser } from './auth-user';
 import { JWT_STRATEGY } from './jwt.strategy';
-import { IS_PUBLIC_KEY } from './public.decorator';
+import { IS_PUBLIC_KEY } from '../common/http/public.decorator';
 
 /** The global guard: every route needs a valid bearer token unless it is marked `@Public()`. */
 @Injectable()

@@ -30,9 +30,9 @@ export function acceptedAlgorithms(jwt: JwtConfig): Algorithm[] {
  * Supplies the verification key, after refusing a token no key could make acceptable (see precheckToken):
  * the client gets a precise reason, and a JWKS fetch is never spent on a token that cannot pass.
  */
-export function createKeyProvider(jwt: JwtConfig): SecretOrKeyProvider<unknown> {
+export function createKeyProvider(jwt: JwtConfig, hmacSecret: string | undefined): SecretOrKeyProvider<unknown> {
   const algorithms: string[] = acceptedAlgorithms(jwt);
-  const lookUpKey = keyLookup(jwt);
+  const lookUpKey = keyLookup(jwt, hmacSecret);
   return (request, rawJwtToken: string, done) => {
     const rejection = precheckToken(rawJwtToken, algorithms);
     if (rejection !== undefined) return done(new TokenRejectedError(rejection));
@@ -40,7 +40,7 @@ export function createKeyProvider(jwt: JwtConfig): SecretOrKeyProvider<unknown> 
   };
 }
 
-function keyLookup(jwt: JwtConfig): SecretOrKeyProvider<unknown> {
+function keyLookup(jwt: JwtConfig, hmacSecret: string | undefined): SecretOrKeyProvider<unknown> {
   if (jwt.jwksUrl) {
     const keySet = jwksKeySet(jwt.jwksUrl, jwt.jwksMinRefetchSeconds);
     return (_request, rawJwtToken: string, done) => {
@@ -50,11 +50,11 @@ function keyLookup(jwt: JwtConfig): SecretOrKeyProvider<unknown> {
       );
     };
   }
-  if (!jwt.secret) throw new Error('JWT verification needs JWT_SECRET or JWT_JWKS_URL');
+  if (!hmacSecret) throw new Error('JWT verification needs JWT_SECRET or JWT_JWKS_URL');
   // A KeyObject, built once: given a string, jsonwebtoken first tries it as a PEM public key on every
   // verify (~0.7 ms of CPU each, most of a simple request's cost) before using it as a secret.
   // passport-jwt hands the key to jsonwebtoken untouched; its typings predate KeyObject support.
-  const secret = createSecretKey(Buffer.from(jwt.secret, 'utf8')) as unknown as string;
+  const secret = createSecretKey(Buffer.from(hmacSecret, 'utf8')) as unknown as string;
   return (_request, _rawJwtToken, done) => done(null, secret);
 }
 

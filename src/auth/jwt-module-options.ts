@@ -1,7 +1,7 @@
 import type { JwtModuleOptions } from '@nestjs/jwt';
-import type { AppConfig } from '../config/app-config';
+import type { JwtSecret } from './jwt-secret';
 
 /** How this service signs its own tokens; shared by AuthModule and `npm run token`. */
-export function createJwtModuleOptions(config: AppConfig): JwtModuleOptions {
-  return { secret: config.jwt.secret, signOptions: { algorithm: 'HS256' } };
+export function createJwtModuleOptions(secret: JwtSecret): JwtModuleOptions {
+  return { secret: secret.value, signOptions: { algorithm: 'HS256' } };
 }

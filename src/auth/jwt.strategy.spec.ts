@@ -6,6 +6,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { loadConfig } from '../config/app-config';
 import { TokenRejectedError } from './auth-failure';
 import type { AuthUser } from './auth-user';
+import { resolveJwtSecret } from './jwt-secret';
 import { JwtStrategy } from './jwt.strategy';
 
 const SECRET = 'unit-test-secret-that-is-long-enough-0123456789';
@@ -30,7 +31,8 @@ function authenticate(strategy: Strategy, authorization?: string): Promise<Outco
 }
 
 function strategyFor(env: Record<string, string>): JwtStrategy {
-  return new JwtStrategy(loadConfig({ NODE_ENV: 'test', ...env }));
+  const config = loadConfig({ NODE_ENV: 'test', ...env });
+  return new JwtStrategy(config, resolveJwtSecret(config, 'create'));
 }
 
 function sign(claims: Record<string, unknown>): string {

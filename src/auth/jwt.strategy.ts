@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { TokenRejectedError } from './auth-failure';
 import type { AuthRequest, AuthUser } from './auth-user';
 import { acceptedAlgorithms, createKeyProvider } from './jwt-key-provider';
+import { JwtSecret } from './jwt-secret';
 import { mcpServerAudiences } from './mcp-server-audiences';
 import { isUserSubject } from './subject';
 
@@ -16,10 +17,10 @@ type JwtStrategyOptions = Extract<StrategyOptions, { passReqToCallback: true }>;
 /** The header only: a token in a query string or body ends up in logs and browser history. */
 const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
-function buildJwtStrategyOptions(jwt: AppConfig['jwt']): JwtStrategyOptions {
+function buildJwtStrategyOptions(jwt: AppConfig['jwt'], secret: JwtSecret): JwtStrategyOptions {
   return {
     jwtFromRequest: bearerToken,
-    secretOrKeyProvider: createKeyProvider(jwt),
+    secretOrKeyProvider: createKeyProvider(jwt, secret.value),
     passReqToCallback: true,
     // passport-jwt copies these four over jsonWebTokenOptions, undefined or not, so they must be set
     // here: an `algorithms` inside jsonWebTokenOptions would be dropped, and jsonwebtoken would then
@@ -38,8 +39,8 @@ function buildJwtStrategyOptions(jwt: AppConfig['jwt']): JwtStrategyOptions {
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   private readonly mcpAudiences: ReadonlySet<string>;
 
-  constructor(config: AppConfig) {
-    super(buildJwtStrategyOptions(config.jwt));
+  constructor(config: AppConfig, secret: JwtSecret) {
+    super(buildJwtStrategyOptions(config.jwt, secret));
     this.mcpAudiences = mcpServerAudiences(config.mcpConfigPath);
   }
 

@@ -1,6 +1,6 @@
 import { applyDecorators, Controller, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
-import { BEARER_AUTH } from '../bootstrap/swagger';
+import { BEARER_AUTH } from '../common/http/openapi-security';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
 import { MAX_SUBJECT_LENGTH } from './auth-failure';
 import { OwnershipGuard } from './ownership.guard';

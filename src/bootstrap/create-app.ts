@@ -7,7 +7,7 @@ import { REQUEST_ID_HEADER, requestIdFor } from '../common/http/request-id';
 import { useStrictUtf8Json } from '../common/http/strict-utf8-json';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../common/problem/problem';
 import { AppError } from '../common/errors/app-error';
-import { Metrics } from '../metrics/metrics.service';
+import { Metrics } from '../metrics/metrics';
 import { AppConfig } from '../config/app-config';
 import { setupSwagger } from './swagger';
 

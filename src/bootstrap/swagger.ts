@@ -1,11 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject, type OperationObject } from '@nestjs/swagger';
 import { API_RESPONSE_HEADERS, apiHeaders } from '../common/http/api-headers';
+import { BEARER_AUTH, PUBLIC_OPERATION_EXTENSION } from '../common/http/openapi-security';
 import { REQUEST_ID_HEADER } from '../common/http/request-id';
-
-export const BEARER_AUTH = 'bearer';
-/** Set by `@Public()`; the document says `security: []` there instead. */
-export const PUBLIC_OPERATION_EXTENSION = 'x-public';
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 

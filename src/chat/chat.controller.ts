@@ -12,7 +12,7 @@ import { HistoryQueryDto } from './dto/history-query.dto';
 import { ChatTurnDto } from './dto/chat-turn.dto';
 import { HistoryPageDto } from './dto/message.dto';
 import { SendMessageDto } from './dto/send-message.dto';
-import { ChatRateLimitGuard } from './rate-limit/chat-rate-limit.guard';
+import { ChatRateLimitGuard } from '../rate-limit/chat-rate-limit.guard';
 import { TurnStreamer, wantsEventStream } from './sse/turn-streamer';
 import { ApiChatTurnResponse } from './api-chat-turn-response.decorator';
 import { UserScopedController } from '../auth/user-scoped-controller.decorator';

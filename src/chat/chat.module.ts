@@ -4,7 +4,7 @@ import { AgentModule } from '../agent/agent.module';
 import { ChatService } from './chat.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
-import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { IdempotencyKeyRepository } from './idempotency/idempotency-key.repository';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { ExpiredLeaseSweeper } from './turns/expired-lease-sweeper';

@@ -1,13 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 /** A current Claude model: older ids make the SDK print a deprecation warning on every call. */
 export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-5-5';
-const DEV_SECRET_FILE = 'jwt-secret';
-const MIN_PRODUCTION_SECRET_LENGTH = 32;
-const PLACEHOLDER_SECRETS = /^(change[-_ ]?me|changeit|secret|placeholder|your[-_ ]?secret.*|test|dev|xxx+|\.\.\.)$/i;
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -104,6 +99,7 @@ export class AppConfig {
   /** `pooler`: a transaction-mode pooler (PgBouncer) is in front, so no session state may be relied on. */
   readonly db!: { poolSize: number; migrateOnBoot: boolean; pooler: DatabasePooler };
   readonly jwt!: {
+    /** JWT_SECRET as set: auth's `JwtSecret` applies the secret policy and supplies the development secret. */
     secret?: string;
     jwksUrl?: string;
     issuer?: string;
@@ -129,10 +125,6 @@ export class AppConfig {
   /** add_task past this many of the user's tasks is a tool error. */
   readonly tasks!: { maxPerUser: number };
   readonly chat!: {
-    maxToolRounds: number;
-    toolTimeoutMs: number;
-    turnTimeoutMs: number;
-    contextTokenBudget: number;
     busyWaitMs: number;
     rateLimitPerMinute: number;
     /** A new conversation past this many of the user's own is refused (409 `conversation_limit_reached`). */
@@ -142,13 +134,19 @@ export class AppConfig {
     sseKeepaliveMs: number;
     /** Bytes an SSE response may hold unsent before its client, which is not reading, is disconnected. */
     sseMaxBufferBytes: number;
+    idempotencyTtlHours: number;
+  };
+  readonly agent!: {
+    maxToolRounds: number;
     /** Tool calls of one model round that run; the rest get a tool error. */
     maxToolCallsPerRound: number;
+    toolTimeoutMs: number;
     /** Bytes of one tool result that are kept, for the model and in storage; the rest is cut. */
     toolResultMaxBytes: number;
     /** A model request larger than this, serialized, is not sent: the turn fails. */
     modelRequestMaxBytes: number;
-    idempotencyTtlHours: number;
+    contextTokenBudget: number;
+    turnTimeoutMs: number;
   };
   readonly bodyLimitBytes!: number;
   readonly shutdownGraceMs!: number;
@@ -180,26 +178,16 @@ export class ConfigError extends Error {
   }
 }
 
-export interface LoadConfigOptions {
-  /**
-   * The server creates the development secret at boot; `npm run token` only reads it, so it never signs with a
-   * secret the server does not hold (then `jwt.secret` stays unset).
-   */
-  devSecret?: 'create' | 'read';
-}
-
 /**
  * Reads and validates the environment once at boot. Every bad key is reported together, so an
  * operator fixes them in one pass.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): AppConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
-  const dataDir = resolve(e.DATA_DIR);
-  const jwt = resolveJwtKeys(e, dataDir, options.devSecret ?? 'create');
 
   return new AppConfig({
     nodeEnv: e.NODE_ENV,
@@ -208,14 +196,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     databaseDirectUrl: e.DATABASE_DIRECT_URL,
-    dataDir,
+    dataDir: resolve(e.DATA_DIR),
     db: {
       poolSize: e.DB_POOL_SIZE,
       migrateOnBoot: e.DB_MIGRATE_ON_BOOT,
       pooler: resolvePooler(e.DATABASE_POOLER, e.DATABASE_URL),
     },
     jwt: {
-      ...jwt,
+      secret: e.JWT_SECRET,
       jwksUrl: e.JWT_JWKS_URL,
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
@@ -236,20 +224,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     mcpRateLimitPerMinute: e.MCP_RATE_LIMIT_PER_MINUTE,
     tasks: { maxPerUser: e.TASKS_MAX_PER_USER },
     chat: {
-      maxToolRounds: e.CHAT_MAX_TOOL_ROUNDS,
-      toolTimeoutMs: e.CHAT_TOOL_TIMEOUT_MS,
-      turnTimeoutMs: e.CHAT_TURN_TIMEOUT_MS,
-      contextTokenBudget: e.CHAT_CONTEXT_TOKEN_BUDGET,
       busyWaitMs: e.CHAT_BUSY_WAIT_MS,
       rateLimitPerMinute: e.CHAT_RATE_LIMIT_PER_MINUTE,
       maxConversationsPerUser: e.CHAT_MAX_CONVERSATIONS_PER_USER,
       leaseTtlMs: e.CHAT_LEASE_TTL_MS,
       sseKeepaliveMs: e.CHAT_SSE_KEEPALIVE_MS,
       sseMaxBufferBytes: e.CHAT_SSE_MAX_BUFFER_BYTES,
+      idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+    },
+    agent: {
+      maxToolRounds: e.CHAT_MAX_TOOL_ROUNDS,
       maxToolCallsPerRound: e.CHAT_MAX_TOOL_CALLS_PER_ROUND,
+      toolTimeoutMs: e.CHAT_TOOL_TIMEOUT_MS,
       toolResultMaxBytes: e.CHAT_TOOL_RESULT_MAX_BYTES,
       modelRequestMaxBytes: e.CHAT_MODEL_REQUEST_MAX_BYTES,
-      idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+      contextTokenBudget: e.CHAT_CONTEXT_TOKEN_BUDGET,
+      turnTimeoutMs: e.CHAT_TURN_TIMEOUT_MS,
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
@@ -315,47 +305,4 @@ function isOrigin(entry: string): boolean {
   if (!URL.canParse(entry)) return false;
   const parsed = new URL(entry);
   return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.origin === entry;
-}
-
-/** The HS256 secret, or none when a JWKS verifies tokens. */
-function resolveJwtKeys(e: ParsedEnv, dataDir: string, devSecret: 'create' | 'read'): { secret?: string } {
-  const production = e.NODE_ENV === 'production';
-  if (e.JWT_SECRET && e.JWT_JWKS_URL) {
-    throw new ConfigError(['JWT_SECRET, JWT_JWKS_URL: set one of them, not both']);
-  }
-  if (e.JWT_JWKS_URL) return {};
-  if (e.JWT_SECRET) {
-    if (production && (PLACEHOLDER_SECRETS.test(e.JWT_SECRET) || e.JWT_SECRET.length < MIN_PRODUCTION_SECRET_LENGTH)) {
-      throw new ConfigError([
-        `JWT_SECRET: a placeholder or a secret shorter than ${MIN_PRODUCTION_SECRET_LENGTH} characters is refused in production`,
-      ]);
-    }
-    return { secret: e.JWT_SECRET };
-  }
-  if (production) {
-    throw new ConfigError(['JWT_SECRET or JWT_JWKS_URL: one of them is required in production']);
-  }
-  return { secret: devSecret === 'create' ? readOrCreateDevSecret(dataDir) : readDevSecret(dataDir) };
-}
-
-/** Where the development secret lives: `npm run token` names it when it finds none. */
-export function devSecretPath(dataDir: string): string {
-  return join(dataDir, DEV_SECRET_FILE);
-}
-
-function readDevSecret(dataDir: string): string | undefined {
-  const file = devSecretPath(dataDir);
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
-}
-
-/** Development only: a random secret kept in DATA_DIR so `npm run token` and the server agree. */
-function readOrCreateDevSecret(dataDir: string): string {
-  const existing = readDevSecret(dataDir);
-  if (existing !== undefined) return existing;
-  const file = devSecretPath(dataDir);
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(48).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return secret;
 }

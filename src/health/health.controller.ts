@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/public.decorator';
+import { Public } from '../common/http/public.decorator';
 import { AppError } from '../common/errors/app-error';
 import { LifecycleState } from '../common/lifecycle/lifecycle.module';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';

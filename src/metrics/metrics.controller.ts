@@ -1,9 +1,9 @@
 import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/public.decorator';
+import { Public } from '../common/http/public.decorator';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
 import { MetricsTokenGuard } from './metrics-token.guard';
-import { Metrics } from './metrics.service';
+import { Metrics } from './metrics';
 
 @ApiTags('health')
 @Controller('metrics')

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { McpRateLimitGuard } from '../chat/rate-limit/mcp-rate-limit.guard';
+import { McpRateLimitGuard } from '../rate-limit/mcp-rate-limit.guard';
 import { AppError } from '../common/errors/app-error';
 import { REQUEST_ID_HEADER } from '../common/http/request-id';
 import { McpSessionStore } from './mcp-session-store';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RateLimitModule } from '../chat/rate-limit/rate-limit.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { McpHttpController } from './mcp-http.controller';
 import { McpSessionStore } from './mcp-session-store';
 import { TaskRepository } from './task.repository';

@@ -38,7 +38,7 @@ export class AnthropicLlmClient extends LlmClient {
   constructor(config: AppConfig) {
     super();
     const { apiKey, baseUrl, model, maxTokens, timeoutMs, maxRetries } = config.anthropic;
-    this.maxRequestBytes = config.chat.modelRequestMaxBytes;
+    this.maxRequestBytes = config.agent.modelRequestMaxBytes;
     this.model = model;
     this.maxTokens = maxTokens;
     this.maxRetries = maxRetries;

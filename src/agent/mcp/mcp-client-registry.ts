@@ -30,7 +30,7 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
     @Optional() tokens?: McpTokenIssuer,
   ) {
     this.bootWaitMs = config.mcpBootWaitMs;
-    const clientOptions = { defaultTimeoutMs: config.chat.toolTimeoutMs, onChange: () => this.refreshToolList() };
+    const clientOptions = { defaultTimeoutMs: config.agent.toolTimeoutMs, onChange: () => this.refreshToolList() };
     for (const definition of definitions) {
       if (this.connections.has(definition.name)) throw new Error(`Duplicate MCP server name: ${definition.name}`);
       const perUser = definition.transport.type === 'http' && isTemplated(definition.transport.headers);

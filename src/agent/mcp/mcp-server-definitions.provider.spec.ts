@@ -11,6 +11,8 @@ const builtin = (name: string): BuiltinMcpServer => ({
   createServer: () => new McpServer({ name, version: '1.0.0' }),
 });
 
+const signer = { canSign: () => true };
+
 describe(mcpServerDefinitions.name, () => {
   let dir: string;
   beforeEach(() => {
@@ -27,7 +29,7 @@ describe(mcpServerDefinitions.name, () => {
   it('offers every built-in server when MCP_CONFIG is not set', () => {
     const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40) });
 
-    const definitions = mcpServerDefinitions(config, [builtin('tasks'), builtin('notes')]);
+    const definitions = mcpServerDefinitions(config, [builtin('tasks'), builtin('notes')], signer);
 
     expect(definitions.map((definition) => [definition.name, definition.transport.type])).toEqual([
       ['tasks', 'in-memory'],
@@ -42,7 +44,7 @@ describe(mcpServerDefinitions.name, () => {
       off: { url: 'https://example.com/mcp', enabled: false },
     });
 
-    const definitions = mcpServerDefinitions(config, [builtin('tasks'), builtin('notes')]);
+    const definitions = mcpServerDefinitions(config, [builtin('tasks'), builtin('notes')], signer);
 
     expect(definitions).toEqual([
       {
@@ -58,7 +60,7 @@ describe(mcpServerDefinitions.name, () => {
   it('stops the boot with a ConfigError for a built-in server the application does not offer', () => {
     const config = configWith({ notes: { builtin: 'notes' } });
 
-    expect(() => mcpServerDefinitions(config, [builtin('tasks')])).toThrow(
+    expect(() => mcpServerDefinitions(config, [builtin('tasks')], signer)).toThrow(
       new ConfigError(['mcpServers.notes.builtin: unknown built-in server (available: tasks)']),
     );
   });

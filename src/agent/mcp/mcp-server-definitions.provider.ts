@@ -1,4 +1,5 @@
 import type { Provider } from '@nestjs/common';
+import { TokenSigner } from '../../auth/token-signer';
 import { AppConfig } from '../../config/app-config';
 import { BUILTIN_MCP_SERVERS, type BuiltinMcpServer } from './builtin-mcp-server';
 import { loadMcpConfig, type McpServerConfig } from './mcp-config';
@@ -13,11 +14,15 @@ export function builtinDefinitions(builtins: BuiltinMcpServer[]): McpServerDefin
  * The servers the registry connects to: with MCP_CONFIG, exactly the enabled servers its file lists (read
  * once, here, at boot); without it, every built-in server.
  */
-export function mcpServerDefinitions(config: AppConfig, builtins: BuiltinMcpServer[]): McpServerDefinition[] {
+export function mcpServerDefinitions(
+  config: AppConfig,
+  builtins: BuiltinMcpServer[],
+  tokenSigner: Pick<TokenSigner, 'canSign'>,
+): McpServerDefinition[] {
   if (config.mcpConfigPath === undefined) return builtinDefinitions(builtins);
   const servers = loadMcpConfig(config.mcpConfigPath, {
     builtinNames: builtins.map((builtin) => builtin.name),
-    canSignTokens: config.jwt.secret !== undefined,
+    canSignTokens: tokenSigner.canSign(),
   });
   return servers.filter((server) => server.enabled).map((server) => toDefinition(server, builtins));
 }
@@ -52,5 +57,5 @@ function inMemory(builtin: BuiltinMcpServer): McpTransportDefinition {
 export const mcpServerDefinitionsProvider: Provider = {
   provide: MCP_SERVER_DEFINITIONS,
   useFactory: mcpServerDefinitions,
-  inject: [AppConfig, BUILTIN_MCP_SERVERS],
+  inject: [AppConfig, BUILTIN_MCP_SERVERS, TokenSigner],
 };

@@ -1,4 +1,4 @@
-import type { TokenSigner } from '../../auth/token-signer.service';
+import type { TokenSigner } from '../../auth/token-signer';
 import { MCP_TOKEN_TTL_SECONDS, SignedMcpTokenIssuer } from './signed-mcp-token-issuer';
 
 function issuerWithCountingSigner() {

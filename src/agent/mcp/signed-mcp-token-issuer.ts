@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TokenSigner } from '../../auth/token-signer.service';
+import { TokenSigner } from '../../auth/token-signer';
 import { McpTokenIssuer } from './mcp-token-issuer';
 
 export const MCP_TOKEN_TTL_SECONDS = 300;

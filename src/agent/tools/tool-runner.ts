@@ -1,7 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { Metrics } from '../../metrics/metrics.service';
+import { Metrics } from '../../metrics/metrics';
 import type { AgentTurnInput, StoredToolCall } from '../agent-turn';
 import { McpClientRegistry } from '../mcp/mcp-client-registry';
 import type { ToolCallOutcome } from '../mcp/mcp.types';
@@ -41,7 +41,7 @@ export class ToolRunner {
   ) {}
 
   async runRound(blocks: Anthropic.Messages.ToolUseBlock[], turn: AgentTurnInput): Promise<ToolRound> {
-    const max = this.config.chat.maxToolCallsPerRound;
+    const max = this.config.agent.maxToolCallsPerRound;
     const ran = await Promise.all(blocks.slice(0, max).map((block) => this.run(block, turn)));
     const tooMany = `Not run: at most ${max} tool calls run per round. Call fewer tools at once.`;
     return {
@@ -70,7 +70,7 @@ export class ToolRunner {
 
   /** What the model sees and what is stored: structured content too large to keep gives way to the cut text. */
   private bounded(outcome: ToolResultLike): { text: string; result: unknown } {
-    const maxBytes = this.config.chat.toolResultMaxBytes;
+    const maxBytes = this.config.agent.toolResultMaxBytes;
     const text = capToolResultText(outcome.text, maxBytes);
     const keepsStructured = outcome.structured !== undefined && fitsInBytes(outcome.structured, maxBytes);
     return { text, result: keepsStructured ? outcome.structured : text };

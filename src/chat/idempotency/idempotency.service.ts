@@ -43,7 +43,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
     }
     const fingerprint = fingerprintOf(request);
     // The first request may run a whole turn; past that it is presumed dead and a repeat takes over.
-    const lockMs = this.config.chat.turnTimeoutMs + this.config.chat.leaseTtlMs;
+    const lockMs = this.config.agent.turnTimeoutMs + this.config.chat.leaseTtlMs;
     const deadline = Date.now() + this.config.chat.busyWaitMs;
     for (;;) {
       if (await this.keys.claim(userId, key, fingerprint, lockMs)) return { kind: 'owned' };

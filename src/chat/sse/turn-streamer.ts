@@ -4,7 +4,7 @@ import type { AgentEvent } from '../../agent/agent-turn';
 import { toProblem } from '../../common/problem/problem';
 import { logProblem } from '../../common/problem/problem-details.filter';
 import { AppConfig } from '../../config/app-config';
-import { Metrics } from '../../metrics/metrics.service';
+import { Metrics } from '../../metrics/metrics';
 import type { ReplayedTurn, StartedTurn } from '../chat.service';
 import { SseStream } from './sse-stream';
 

@@ -29,7 +29,7 @@ export class RunningTurns implements BeforeApplicationShutdown {
   /** Runs `work` with a signal that fires on the turn timeout or when the shutdown grace runs out. */
   track<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
-    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(this.config.chat.turnTimeoutMs)]);
+    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(this.config.agent.turnTimeoutMs)]);
     const promise = work(signal).finally(() => this.running.delete(promise));
     this.running.set(promise, controller);
     return promise;

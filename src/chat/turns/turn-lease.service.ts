@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app-config';
-import { Metrics } from '../../metrics/metrics.service';
+import { Metrics } from '../../metrics/metrics';
 import { conversationNotFound } from '../chat-errors';
 import { ConversationRepository } from '../repositories/conversation.repository';
 

@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { redactQueryValues } from '../../database/database-errors';
+import { redactQueryValues } from '../errors/database-errors';
 
 const serializeError = (error: unknown): unknown =>
   redactQueryValues(error instanceof Error ? pino.stdSerializers.err(error) : error);

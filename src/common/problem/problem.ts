@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { isDatabaseUnavailable } from '../../database/database-errors';
+import { isDatabaseUnavailable } from '../errors/database-errors';
 import { AppError } from '../errors/app-error';
 import { codeForStatus, describeErrorCode, type ErrorCode } from '../errors/error-code';
 

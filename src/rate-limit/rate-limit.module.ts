@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config';
+import { AppConfig } from '../config/app-config';
 import { CHAT_RATE_LIMIT_POLICY_NAME, ChatRateLimiter } from './chat-rate-limiter';
 import { MCP_RATE_LIMIT_POLICY_NAME, McpRateLimiter } from './mcp-rate-limiter';
 import { DEFAULT_RATE_LIMIT_NAMESPACE, RATE_LIMIT_NAMESPACE } from './rate-limit-key';

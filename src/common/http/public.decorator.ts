@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
-import { PUBLIC_OPERATION_EXTENSION } from '../bootstrap/swagger';
+import { PUBLIC_OPERATION_EXTENSION } from './openapi-security';
 
 export const IS_PUBLIC_KEY = 'isPublic';
 

@@ -2,14 +2,16 @@ import { JwtService } from '@nestjs/jwt';
 import jsonwebtoken, { type JwtPayload } from 'jsonwebtoken';
 import { loadConfig } from '../config/app-config';
 import { createJwtModuleOptions } from './jwt-module-options';
+import { resolveJwtSecret } from './jwt-secret';
 import { MCP_TOKEN_TYPE, deriveMcpTokenSecret } from './mcp-token-key';
-import { TokenSigner } from './token-signer.service';
+import { TokenSigner } from './token-signer';
 
 const SECRET = 'unit-test-secret-that-is-long-enough-0123456789';
 
 function signerFor(env: Record<string, string>): TokenSigner {
   const config = loadConfig({ NODE_ENV: 'test', ...env });
-  return new TokenSigner(config, new JwtService(createJwtModuleOptions(config)));
+  const secret = resolveJwtSecret(config, 'create');
+  return new TokenSigner(config, secret, new JwtService(createJwtModuleOptions(secret)));
 }
 
 describe(TokenSigner.name, () => {

@@ -1,8 +1,8 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { AUTH_DETAILS } from '../../auth/auth-failure';
-import type { AuthRequest } from '../../auth/auth-user';
-import { AppError } from '../../common/errors/app-error';
+import { AUTH_DETAILS } from '../auth/auth-failure';
+import type { AuthRequest } from '../auth/auth-user';
+import { AppError } from '../common/errors/app-error';
 import {
   RATE_LIMIT_HEADER,
   RATE_LIMIT_POLICY_HEADER,

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { QueryFailedError } from 'typeorm';
-import { createLogger } from '../common/logging/create-logger';
+import { createLogger } from '../logging/create-logger';
 
 /** What the process logger writes for `fields`, as one JSON line. */
 function logged(fields: Record<string, unknown>): string {

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { AuthRequest } from '../../auth/auth-user';
-import { AppError } from '../../common/errors/app-error';
+import type { AuthRequest } from '../auth/auth-user';
+import { AppError } from '../common/errors/app-error';
 import { ChatRateLimitGuard } from './chat-rate-limit.guard';
 import { ChatRateLimiter } from './chat-rate-limiter';
 import type { RateLimitDecision } from './rate-limiter';

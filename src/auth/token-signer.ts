@@ -3,6 +3,7 @@ import { JwtService, type JwtSignOptions } from '@nestjs/jwt';
 import { SERVICE_IDENTITY } from '../common/identity/service-identity';
 import { AppConfig } from '../config/app-config';
 import { MAX_SUBJECT_LENGTH } from './auth-failure';
+import { JwtSecret } from './jwt-secret';
 import { MCP_TOKEN_TYPE, deriveMcpTokenSecret } from './mcp-token-key';
 import { isUserSubject, isWellFormedSubject } from './subject';
 
@@ -17,8 +18,14 @@ export interface SignTokenOptions {
 export class TokenSigner {
   constructor(
     private readonly config: AppConfig,
+    private readonly jwtSecret: JwtSecret,
     private readonly jwtService: JwtService,
   ) {}
+
+  /** False when only a JWKS is configured: this service then holds no key to sign with. */
+  canSign(): boolean {
+    return this.jwtSecret.value !== undefined;
+  }
 
   /** A token this service accepts, for a user. */
   sign(userId: string, options: SignTokenOptions = {}): string {
@@ -49,7 +56,7 @@ export class TokenSigner {
   }
 
   private secret(): string {
-    const { secret } = this.config.jwt;
+    const secret = this.jwtSecret.value;
     if (!secret) {
       throw new Error(
         'Cannot sign tokens: only JWT_JWKS_URL is configured and this service holds no private key; ' +

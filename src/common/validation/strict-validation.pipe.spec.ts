@@ -1,6 +1,6 @@
 import { IsOptional, IsString } from 'class-validator';
 import { NoQueryDto } from './no-query.dto';
-import { StrictValidationPipe } from './validation.pipe';
+import { StrictValidationPipe } from './strict-validation.pipe';
 
 class SearchQueryDto {
   @IsOptional()

@@ -6,7 +6,7 @@ import {
   type IRateLimiterOptions,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
-import { AppConfig } from '../../config/app-config';
+import { AppConfig } from '../config/app-config';
 import { RATE_LIMIT_NAMESPACE, rateLimitKeyPrefix } from './rate-limit-key';
 import { RateLimitRedisConnection } from './rate-limit-redis-connection';
 import { RateLimiter, type RateLimitDecision, type RateLimitPolicy } from './rate-limiter';

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../config/app-config';
+import { loadConfig } from '../config/app-config';
 import { RateLimitStore } from './rate-limit-store';
 import type { RateLimiter } from './rate-limiter';
 
