@@ -24,7 +24,6 @@ export interface TranscriptMessage {
   content: unknown[];
 }
 
-/** A stored message of an earlier turn, as the context window reads it. */
 export interface ContextMessage {
   seq: number;
   role: 'user' | 'assistant';

@@ -7,7 +7,6 @@ const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 export type DatabaseHealthStatus =
   { database: 'up'; pendingMigrations: number } | { database: 'down'; pendingMigrations: null };
 
-/** Readiness of the database: reachable, and every migration the code knows applied. */
 @Injectable()
 export class DatabaseHealth {
   private readonly logger = new Logger(DatabaseHealth.name);

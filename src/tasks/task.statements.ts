@@ -1,6 +1,5 @@
 import { PreparedStatement } from '../database/prepared-statements';
 
-/** A `tasks` row as `RETURNING *` gives it. */
 export interface TaskRow {
   id: number;
   user_id: string;

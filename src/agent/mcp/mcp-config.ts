@@ -107,7 +107,6 @@ export function loadMcpConfig(path: string, options: McpConfigOptions): McpServe
   return parseMcpConfig(json, dirname(file), options);
 }
 
-/** Validates a parsed `mcpServers` document; relative paths resolve against `baseDir`. */
 export function parseMcpConfig(json: unknown, baseDir: string, options: McpConfigOptions): McpServerConfig[] {
   const file = fileSchema.safeParse(json);
   if (!file.success) throw new ConfigError(file.error.issues.flatMap((issue) => describeIssue([], issue)));
@@ -204,7 +203,6 @@ function headerProblems(name: string, value: string, options: McpConfigOptions):
   return problems;
 }
 
-/** One line per problem; an unknown key is reported at its own path. */
 function describeIssue(prefix: PropertyKey[], issue: z.core.$ZodIssue): string[] {
   const path = [...prefix, ...issue.path];
   if (issue.code === 'unrecognized_keys') {

@@ -31,9 +31,7 @@ interface Link {
 }
 
 export interface McpConnectionOptions {
-  /** Per-call timeout when neither the call nor the definition sets one. */
   defaultTimeoutMs: number;
-  /** Called whenever `tools()` may have changed. */
   onChange?: () => void;
   /** Whom templated headers speak for; only for a server whose headers use placeholders. */
   identity?: HeaderIdentity;
@@ -41,10 +39,7 @@ export interface McpConnectionOptions {
   isFinal?: (error: unknown) => boolean;
 }
 
-/**
- * One client of an MCP server (the server's shared one, or one user's): connects, keeps its tool list current,
- * calls its tools, and reconnects with backoff when the server crashes, goes away or forgets the session.
- */
+/** One client of an MCP server (shared, or one user's), reconnecting with backoff when the server fails. */
 export class McpConnection implements McpServerClient {
   /** Shared by all connections, so no two states of any connection have the same revision. */
   private static lastRevision = 0;
@@ -61,7 +56,6 @@ export class McpConnection implements McpServerClient {
   private closed = false;
   private toolsRevision = ++McpConnection.lastRevision;
   private readonly redact: (text: string) => string;
-  /** The server's name, and for a per-user connection whom it speaks for. */
   private readonly logName: string;
 
   constructor(

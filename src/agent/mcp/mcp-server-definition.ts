@@ -1,6 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 
-/** How to reach one MCP server. */
 export type McpTransportDefinition =
   | { type: 'stdio'; command: string; args?: string[]; env?: Record<string, string>; cwd?: string }
   /** Header values may use `{{user_id}}` and `{{user_token}}`: the server then gets one connection per user. */
@@ -18,5 +17,4 @@ export interface McpServerDefinition {
   allowedTools?: string[];
 }
 
-/** DI token for the `McpServerDefinition[]` the registry connects to. */
 export const MCP_SERVER_DEFINITIONS = Symbol('MCP_SERVER_DEFINITIONS');

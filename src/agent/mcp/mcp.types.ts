@@ -16,7 +16,6 @@ export interface ToolCallContext {
 
 export interface ToolCallOutcome {
   isError: boolean;
-  /** What the model sees. */
   text: string;
   /** The tool's `structuredContent`, when it returned one. */
   structured?: unknown;
@@ -44,7 +43,6 @@ export interface McpServerClient {
   readonly name: string;
   /** The first connection attempt; never throws (a failure is retried in the background). */
   start(): Promise<void>;
-  /** The tools every user is offered. */
   tools(): readonly McpToolDescriptor[];
   /** As this user sees it when given, else as the service does. */
   status(userId?: string): McpServerStatus;

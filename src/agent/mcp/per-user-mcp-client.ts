@@ -17,7 +17,6 @@ export { SERVICE_IDENTITY } from '../../common/identity/service-identity';
 
 export interface PerUserMcpClientOptions {
   defaultTimeoutMs: number;
-  /** Called whenever `tools()` may have changed. */
   onChange: () => void;
   /** Required when a header uses `{{user_token}}`. */
   tokens?: McpTokenIssuer;
@@ -36,11 +35,9 @@ interface UserConnection extends Closable {
 }
 
 /**
- * An MCP server whose headers carry the caller's identity (`{{user_id}}`, `{{user_token}}`), so every user
- * gets a connection of their own, from a bounded pool. Its tools, for everyone, are those it lists to the
- * service itself ({@link SERVICE_IDENTITY}), at boot and after every reconnect. When that discovery is not
- * connected (the server refused that identity with 401/403, or is down), each user is offered the tools their
- * own connection lists, and nobody else's: a list a server gave one user may name them or be written for them.
+ * A server whose headers carry the caller's identity: one connection per user. Discovery speaks for
+ * {@link SERVICE_IDENTITY}; when it is not connected, a user is offered only what their own connection lists
+ * (a list given to one user may name them). See docs/architecture.md, "Per-user MCP discovery".
  */
 export class PerUserMcpClient implements McpServerClient {
   private readonly discovery: McpConnection;
@@ -131,7 +128,6 @@ export class PerUserMcpClient implements McpServerClient {
     return this.users.peek(userId)?.connection;
   }
 
-  /** Why this user cannot have a connection, if they cannot. */
   private refusalOf(userId: string): string | undefined {
     if (userId === SERVICE_IDENTITY) return `the user id ${SERVICE_IDENTITY} is reserved for the service itself`;
     if (this.sendsUserId && hasUnsafeHeaderChars(userId)) return 'the user id cannot be sent in an HTTP header';

@@ -27,10 +27,6 @@ export function notRun(block: Anthropic.Messages.ToolUseBlock, reason: string): 
   return { type: 'tool_result', tool_use_id: block.id, content: reason, is_error: true };
 }
 
-/**
- * Runs the tool calls of one model round, in parallel, for the user the server bound to the turn: at most
- * CHAT_MAX_TOOL_CALLS_PER_ROUND of them, each result cut to CHAT_TOOL_RESULT_MAX_BYTES.
- */
 @Injectable()
 export class ToolRunner {
   constructor(
