@@ -3,7 +3,6 @@ import { DataSource, MigrationExecutor } from 'typeorm';
 
 const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 
-/** `pendingMigrations` is unknown (null) while the database cannot be reached. */
 export type DatabaseHealthStatus =
   { database: 'up'; pendingMigrations: number } | { database: 'down'; pendingMigrations: null };
 

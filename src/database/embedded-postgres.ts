@@ -22,7 +22,6 @@ export interface EmbeddedPostgres {
 }
 
 export interface EmbeddedPostgresOptions {
-  /** The service's DATA_DIR; the cluster lives in `<dataDir>/pgdata`, created on first use (initdb ≈ 5 s). */
   dataDir: string;
   /** The largest pool that will connect: the server resets connections beyond its limit. */
   poolSize: number;

@@ -41,7 +41,6 @@ export class McpHttpController {
     return handOver(await this.openSession(user.userId), user, request, reply);
   }
 
-  /** Ends the session (the transport answers 200 and closes it). */
   @Delete()
   async delete(
     @CurrentUser() user: AuthUser,

@@ -40,7 +40,6 @@ export class TaskRepository {
     });
   }
 
-  /** Oldest first, at most `limit`, after the task `afterId` when given (keyset on the id). */
   listForUser(userId: string, status: TaskStatusFilter, limit: number, afterId?: number): Promise<TaskEntity[]> {
     const query = this.repository
       .createQueryBuilder('t')

@@ -10,7 +10,6 @@ export interface TaskRow {
   updated_at: Date;
 }
 
-/** The new task, unless the user already has $4 (then no row). */
 export const CREATE_TASK_WITHIN_QUOTA = new PreparedStatement<TaskRow>(
   'tasks_create_within_quota',
   `INSERT INTO tasks (user_id, title, description)

@@ -25,7 +25,6 @@ export function toModelError(error: unknown, signal?: AbortSignal): AppError {
   return new AppError('model_error', 'The model request failed; try again later.', { cause: error });
 }
 
-/** The wait a provider asks for, in seconds (`Retry-After` as seconds or an HTTP date), if any. */
 export function retryAfterSeconds(headers: Headers | undefined): number | undefined {
   const value = headers?.get('retry-after');
   if (!value) return undefined;

@@ -1,4 +1,3 @@
-/** The placeholders a header value in MCP_CONFIG may use. */
 export const HEADER_PLACEHOLDERS = ['user_id', 'user_token'] as const;
 export type HeaderPlaceholder = (typeof HEADER_PLACEHOLDERS)[number];
 

@@ -65,7 +65,6 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
-  /** Never throws for a server or tool failure: the outcome is then an error the model can explain. */
   async callTool(
     server: string,
     tool: string,
@@ -84,7 +83,6 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
     await Promise.all(this.perUser.map((client) => client.prepareFor(userId)));
   }
 
-  /** As this user sees the servers when given, else as the service does. */
   status(userId?: string): McpServerStatus[] {
     return [...this.connections.values()].map((connection) => connection.status(userId));
   }

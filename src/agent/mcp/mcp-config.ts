@@ -28,7 +28,6 @@ interface McpServerConfigBase {
   allowedTools?: string[];
 }
 
-/** One validated entry of the `mcpServers` file, paths already resolved against the file's folder. */
 export type McpServerConfig = McpServerConfigBase &
   (
     | { kind: 'stdio'; command: string; args: string[]; env: Record<string, string>; cwd: string }
@@ -37,7 +36,6 @@ export type McpServerConfig = McpServerConfigBase &
   );
 
 export interface McpConfigOptions {
-  /** The built-in servers the application offers, for `{ "builtin": "<name>" }`. */
   builtinNames: readonly string[];
   /** False when only JWT_JWKS_URL is set: the service holds no key to sign `{{user_token}}`. */
   canSignTokens: boolean;

@@ -33,7 +33,6 @@ interface Link {
 export interface McpConnectionOptions {
   defaultTimeoutMs: number;
   onChange?: () => void;
-  /** Whom templated headers speak for; only for a server whose headers use placeholders. */
   identity?: HeaderIdentity;
   /** A connect failure that retrying with the same identity cannot fix: the connection then stays failed. */
   isFinal?: (error: unknown) => boolean;
@@ -71,7 +70,6 @@ export class McpConnection implements McpServerClient {
     return this.definition.name;
   }
 
-  /** The first attempt; a failure is logged and retried in the background, never thrown. */
   async start(): Promise<void> {
     try {
       await this.connectShared();

@@ -58,7 +58,6 @@ export class PerUserConnectionPool<T extends Closable> {
     return [...this.entries.values()].map((entry) => entry.connection);
   }
 
-  /** Closes the connections idle for `idleMs` or longer; runs on a timer while the pool holds any. */
   sweep(): void {
     const cutoff = this.now() - this.idleMs;
     for (const [userId, entry] of this.entries) {

@@ -22,7 +22,6 @@ export interface PerUserMcpClientOptions {
   tokens?: McpTokenIssuer;
 }
 
-/** The tools one connection lists, and a revision that changes whenever they may have. */
 export interface RevisedToolList {
   readonly revision: number;
   tools(): readonly McpToolDescriptor[];
@@ -85,7 +84,6 @@ export class PerUserMcpClient implements McpServerClient {
     return this.ownConnectionOf(userId);
   }
 
-  /** As this user sees the server when given, else as the service does. */
   status(userId?: string): McpServerStatus {
     const own = userId === undefined ? undefined : this.ownConnectionOf(userId);
     if (own !== undefined) return own.status();
@@ -97,7 +95,6 @@ export class PerUserMcpClient implements McpServerClient {
     };
   }
 
-  /** When discovery was refused: opens this user's connection (if it is not open), whose tools are theirs. */
   async prepareFor(userId: string): Promise<void> {
     if (!this.discoveryRefused || this.closed || this.refusalOf(userId) !== undefined) return;
     await this.users.use(userId, (user) => user.started);

@@ -23,7 +23,6 @@ export function isTransportFailure(error: unknown): boolean {
   return !(error instanceof McpError);
 }
 
-/** A message the model can relay to the user; it names the tool and server but no internals. */
 export function toolCallErrorText(error: unknown, call: FailedCall): string {
   const subject = `Tool ${call.tool} on server ${call.server}`;
   if (call.cancelled) return `${subject} was cancelled`;

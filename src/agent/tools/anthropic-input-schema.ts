@@ -2,7 +2,6 @@ import type Anthropic from '@anthropic-ai/sdk';
 
 export interface ConvertedInputSchema {
   inputSchema: Anthropic.Messages.Tool.InputSchema;
-  /** A constraint the schema no longer expresses, in words for the tool description. */
   lostConstraint?: string;
 }
 
@@ -40,7 +39,6 @@ export function toAnthropicInputSchema(schema: JsonObject): ConvertedInputSchema
   };
 }
 
-/** Adds the variants' properties not declared at the top; requires what every valid input must carry. */
 function mergeVariants(target: Anthropic.Messages.Tool.InputSchema, variants: JsonObject[], all: boolean): void {
   const properties = target.properties as JsonObject;
   const declared = new Set(Object.keys(properties));

@@ -16,7 +16,6 @@ interface ToolCallOutcomeOfRound {
   result: ToolResultBlock;
 }
 
-/** A round's tool calls that ran, and a tool_result for every tool_use of the round, in order. */
 export interface ToolRound {
   calls: StoredToolCall[];
   results: ToolResultBlock[];
@@ -72,7 +71,6 @@ export class ToolRunner {
     return { text, result: keepsStructured ? outcome.structured : text };
   }
 
-  /** The model's call, or why it cannot be made, as an outcome the model can explain. */
   private async call(
     block: Anthropic.Messages.ToolUseBlock,
     entry: CatalogueEntry | undefined,
