@@ -43,6 +43,7 @@ export class AgentService {
 
   async runTurn(input: AgentTurnInput): Promise<AgentTurnResult> {
     const context = buildContextWindow(input.history, this.config.chat.contextTokenBudget);
+    // Per-user MCP servers whose tool discovery was refused are listed through this user's connection.
     await this.registry.prepareForUser(input.userId);
     const history = withStablePrefixBreakpoint(context);
     const transcript: TranscriptMessage[] = [];
