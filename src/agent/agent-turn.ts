@@ -18,13 +18,11 @@ export interface StoredUsage {
   cache_creation_input_tokens: number;
 }
 
-/** One Anthropic message of a turn's transcript, as sent to or received from the Messages API. */
 export interface TranscriptMessage {
   role: 'user' | 'assistant';
   content: unknown[];
 }
 
-/** A stored message of an earlier turn, as the context window reads it. */
 export interface ContextMessage {
   seq: number;
   role: 'user' | 'assistant';
@@ -32,7 +30,6 @@ export interface ContextMessage {
   transcript: TranscriptMessage[] | null;
 }
 
-/** What happens during a turn, in order, for clients that watch it live (SSE). */
 export type AgentEvent =
   | { type: 'text.delta'; text: string }
   | { type: 'tool.started'; id: string; tool: string; server: string; arguments: Record<string, unknown> }
@@ -49,7 +46,6 @@ export interface AgentTurnInput {
   onEvent?: (event: AgentEvent) => void;
 }
 
-/** The service's own stop reason when the tool round limit forced a final, tool-less answer. */
 export const TOOL_ROUND_LIMIT_STOP_REASON = 'tool_round_limit';
 
 /** Every stop reason a finished turn can report: the model's own (but `tool_use`, which the loop answers), and ours. */

@@ -12,7 +12,6 @@ import { ToolRunner } from './tools/tool-runner';
 import { ToolsController } from './tools/tools.controller';
 import { ToolsOverviewService } from './tools/tools-overview.service';
 
-/** The agent loop and its tools. The built-in MCP servers it offers come from `BuiltinMcpServersModule`. */
 @Module({
   // AuthModule: TokenSigner signs the `{{user_token}}` of templated MCP headers.
   imports: [AuthModule],

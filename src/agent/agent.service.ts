@@ -25,11 +25,7 @@ const ROUND_LIMIT_RESULT =
 /** An assistant message must not be empty when it is replayed as context. */
 const EMPTY_ANSWER = '(no answer)';
 
-/**
- * The agent loop: Claude with the MCP tools, up to the configured number of tool rounds. The tools of
- * one round run in parallel; when the limit is reached the model is asked once more, with tools
- * disabled, for a final answer.
- */
+/** The agent loop (docs/architecture.md, "The life of a turn"). */
 @Injectable()
 export class AgentService {
   constructor(
@@ -150,10 +146,7 @@ function textOf(response: Message): string[] {
     .map((block) => block.text);
 }
 
-/**
- * The last answer as it is replayed later: a tool_use left unanswered (cut by max_tokens) would make
- * every later request invalid, so only the text stays.
- */
+/** Only the text: a tool_use left unanswered (cut by max_tokens) would make every later request invalid. */
 function finalContent(response: Message): unknown[] {
   const text = response.content.filter((block) => block.type === 'text' && block.text.length > 0);
   return text.length > 0 ? text : [{ type: 'text', text: EMPTY_ANSWER }];

@@ -16,10 +16,7 @@ export const CACHED_SYSTEM: Anthropic.Messages.TextBlockParam[] = [
 
 const toolsWithBreakpoint = new WeakMap<Anthropic.Messages.Tool[], Anthropic.Messages.Tool[]>();
 
-/**
- * The tools with a cache breakpoint on the last one. Memoized per catalogue snapshot so every turn
- * sends byte-identical tools (a cache hit) and builds nothing on the hot path.
- */
+/** Memoized per catalogue snapshot, so every turn sends byte-identical tools (a cache hit). */
 export function cachedTools(tools: Anthropic.Messages.Tool[]): Anthropic.Messages.Tool[] {
   if (tools.length === 0) return tools;
   let cached = toolsWithBreakpoint.get(tools);
@@ -30,7 +27,6 @@ export function cachedTools(tools: Anthropic.Messages.Tool[]): Anthropic.Message
   return cached;
 }
 
-/** A copy of `message` whose last content block carries a cache breakpoint. */
 export function withCacheBreakpoint(message: Anthropic.Messages.MessageParam): Anthropic.Messages.MessageParam {
   const blocks: Anthropic.Messages.ContentBlockParam[] =
     typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : [...message.content];

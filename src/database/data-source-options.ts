@@ -11,16 +11,12 @@ export type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'post
 
 const CONNECT_TIMEOUT_MS = 5_000;
 /**
- * PGlite is one backend, and pglite-socket 0.2.17 interleaves the extended-protocol messages of
- * concurrent connections outside transactions (one connection's Bind meets another's Parse: "bind
- * message supplies 2 parameters, but prepared statement requires 4"). One connection serializes at
- * the pool instead, which is what the single backend does anyway. (The concurrent Idempotency-Key
- * test in test/idempotency.e2e-spec.ts fails with a larger pool.)
+ * pglite-socket 0.2.17 interleaves concurrent connections' extended-protocol messages ("bind message
+ * supplies 2 parameters, but prepared statement requires 4"); PGlite is one backend anyway.
  */
 const EMBEDDED_POOL_SIZE = 1;
 const APPLICATION_NAME = 'chat-service';
 
-/** TypeORM options shared by the service, the migration CLI and the tests; `url` is any PostgreSQL. */
 export function buildDataSourceOptions(
   config: AppConfig,
   url: string,

@@ -3,11 +3,9 @@ import { DataSource, MigrationExecutor } from 'typeorm';
 
 const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 
-/** `pendingMigrations` is unknown (null) while the database cannot be reached. */
 export type DatabaseHealthStatus =
   { database: 'up'; pendingMigrations: number } | { database: 'down'; pendingMigrations: null };
 
-/** Readiness of the database: reachable, and every migration the code knows applied. */
 @Injectable()
 export class DatabaseHealth {
   private readonly logger = new Logger(DatabaseHealth.name);

@@ -28,11 +28,7 @@ async function createTypeOrmOptions(
   return { ...buildDataSourceOptions(config, url, entities), retryAttempts: 3, retryDelay: 2_000 };
 }
 
-/**
- * The DataSource, started after the embedded database when DATABASE_URL is unset and after pending
- * migrations when DB_MIGRATE_ON_BOOT, with the statements that run on it and its health check.
- * Global, like the DataSource TypeOrmModule registers: every repository needs it.
- */
+/** Global, like the DataSource TypeOrmModule registers: every repository needs it. */
 @Module({})
 export class DatabaseModule {
   static forRoot({ entities }: DatabaseModuleOptions): DynamicModule {

@@ -4,10 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
 
-/**
- * Owns the embedded database when DATABASE_URL is unset. It is provided next to the DataSource so
- * that it can close PGlite only once the DataSource (every pooled connection) is gone.
- */
+/** Provided next to the DataSource, so PGlite closes only once every pooled connection is gone. */
 @Injectable()
 export class EmbeddedDatabaseHost implements OnApplicationShutdown {
   private readonly logger = new Logger(EmbeddedDatabaseHost.name);
@@ -26,10 +23,7 @@ export class EmbeddedDatabaseHost implements OnApplicationShutdown {
     await this.embedded?.close();
   }
 
-  /**
-   * Nest calls a module's providers before the module class itself, so TypeOrmCoreModule would
-   * destroy the DataSource only after this hook; destroy it here first (it then skips it).
-   */
+  /** Nest runs this before TypeOrmCoreModule's own hook, so the DataSource is destroyed here first. */
   async onApplicationShutdown(): Promise<void> {
     if (!this.embedded) return;
     const dataSource = this.moduleRef.get(DataSource);

@@ -16,25 +16,20 @@ const MAX_SOCKET_PATH_BYTES = 103;
 const SPARE_CONNECTIONS = 4;
 
 export interface EmbeddedPostgres {
-  /** A `postgres://` URL of the server's unix socket. */
   readonly url: string;
   /** Stops the server, then PGlite. Call it after every client has disconnected; safe to call twice. */
   close(): Promise<void>;
 }
 
 export interface EmbeddedPostgresOptions {
-  /** The service's DATA_DIR; the cluster lives in `<dataDir>/pgdata`, created on first use (initdb ≈ 5 s). */
   dataDir: string;
   /** The largest pool that will connect: the server resets connections beyond its limit. */
   poolSize: number;
 }
 
 /**
- * Runs PGlite (PostgreSQL in WASM, one backend) in this process and serves it on a unix socket, so
- * `pg` and TypeORM use it like any PostgreSQL. PGlite checks no password, so the socket is the lock:
- * in an owner-only folder of DATA_DIR, mode 0600 (loopback TCP would let any local process read every
- * user's data). The socket server multiplexes connections onto the one backend: queries run one at a
- * time, and while a connection has a transaction open, the others wait.
+ * PGlite checks no password, so its unix socket is the lock: owner-only folder, mode 0600 (loopback TCP
+ * would let any local process read every user's data). See docs/architecture.md, "The database".
  */
 export async function startEmbeddedPostgres({ dataDir, poolSize }: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true });
@@ -71,7 +66,6 @@ export async function startEmbeddedPostgres({ dataDir, poolSize }: EmbeddedPostg
   }
 }
 
-/** The URL of the embedded database of `dataDir`, reachable only by the user running it. */
 export function embeddedDatabaseUrl(dataDir: string): string {
   return `postgres://postgres@localhost/postgres?host=${encodeURIComponent(join(dataDir, SOCKET_FOLDER))}`;
 }
@@ -93,10 +87,7 @@ function prepareSocketFolder(dataDir: string): string {
 /** Data folders this process holds, so a lock left by a previous process with our pid is seen as stale. */
 const heldLocks = new Set<string>();
 
-/**
- * PGlite does not lock its data folder: a second instance (a second replica, or the migration CLI next
- * to a running server) would open the same files and corrupt them. A pid file refuses that.
- */
+/** PGlite does not lock its data folder, and a second instance would corrupt it: a pid file refuses one. */
 function lockDataDir(dataDir: string): () => void {
   const lockFile = join(dataDir, LOCK_FILE);
   try {

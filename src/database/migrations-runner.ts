@@ -7,11 +7,8 @@ import { buildDataSourceOptions, type EntityList } from './data-source-options';
 const MIGRATION_LOCK_KEY = 7_231_604_119;
 
 /**
- * Applies pending migrations on a short-lived DataSource before the service's own is created, so no
- * provider can query an old schema. On DATABASE_DIRECT_URL when set; else on `url`, where replicas
- * take turns under a session advisory lock, or, through a transaction-mode pooler (which would run
- * the lock and its unlock on different server connections, leaking the lock), a transaction-scoped
- * one held by a single transaction around every pending migration.
+ * Before the service's DataSource exists, so no provider queries an old schema. Behind a transaction-mode
+ * pooler a session lock would leak, so one transaction holds a transaction-scoped lock around them all.
  */
 export async function migrate(config: AppConfig, url: string, entities: EntityList): Promise<void> {
   // A direct URL stands for DATABASE_URL's server: it means nothing to the embedded database.

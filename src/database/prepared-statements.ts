@@ -14,7 +14,6 @@ export class PreparedStatement<Row extends QueryResultRow = QueryResultRow> {
   ) {}
 }
 
-/** Runs statements: their rows, or the number of rows they changed. */
 export interface StatementRunner {
   rows<Row extends QueryResultRow>(statement: PreparedStatement<Row>, values: unknown[]): Promise<Row[]>;
   rowCount(statement: PreparedStatement, values: unknown[]): Promise<number>;
@@ -25,21 +24,12 @@ interface Executed<Row> {
   rowCount: number;
 }
 
-/**
- * What a named statement meets when its session is not its own: "already exists" (another client
- * prepared it on this server connection) and "does not exist" (pg's cache says prepared, but the
- * pooler gave it another server connection). Both fail at Parse/Bind, before anything runs.
- */
+/** A named statement on a pooled session not its own: both fail at Parse/Bind, before anything runs. */
 const SESSION_STATEMENT_SQLSTATES = new Set(['42P05', '26000']);
 
 /**
- * Runs statements on TypeORM's own pg pool (the same connections and limits as every other query).
- * On PostgreSQL they are named prepared statements: parsed and planned once per connection, then
- * only bound and executed (≈ 90 µs less per statement measured here, and less database CPU).
- * They run unnamed where a connection is not one session: behind a transaction-mode pooler
- * (PgBouncer 1.18 does not track prepared statements), and on PGlite, one session behind all of its
- * socket connections. A pooler that was not declared is found by its first such error: from then on
- * statements run unnamed, and the failed one is retried (it had not run).
+ * Named prepared statements on PostgreSQL (≈ 90 µs less each); unnamed behind PgBouncer 1.18, which does not
+ * track them, and on PGlite. See docs/architecture.md, "The database".
  */
 @Injectable()
 export class PreparedStatements implements StatementRunner {
@@ -61,10 +51,7 @@ export class PreparedStatements implements StatementRunner {
     return (await this.execute(statement, values)).rowCount;
   }
 
-  /**
-   * The same statements on the connection of `manager`'s transaction, so they see and hold what it
-   * does; unnamed, as a failed statement there aborts the transaction and could not be retried.
-   */
+  /** Unnamed: a failed statement aborts the transaction, so it could not be retried. */
   inTransaction(manager: EntityManager): TransactionStatements {
     const { queryRunner } = manager;
     if (!queryRunner) throw new Error('PreparedStatements.inTransaction needs the EntityManager of a transaction');

@@ -11,10 +11,8 @@ const LOCK_USER_QUOTA = new PreparedStatement(
 );
 
 /**
- * Serializes one user's writes under a quota until the transaction ends, so a count-then-insert holds the
- * cap under concurrency. It must come before the statement that counts: in READ COMMITTED a statement
- * sees rows committed before it started, so a lock taken inside it would not show the rows its waiting
- * let in. Transaction-scoped, so it is safe behind a transaction-mode pooler.
+ * Take it before the counting statement: in READ COMMITTED a statement sees only rows committed before it
+ * started. Transaction-scoped, so it is safe behind a transaction-mode pooler.
  */
 export async function lockUserQuota(
   transaction: TransactionStatements,

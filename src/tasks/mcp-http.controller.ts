@@ -19,14 +19,8 @@ const SESSION_HEADER = 'mcp-session-id';
 export const MCP_HTTP_CLIENT_ID = 'mcp-http';
 
 /**
- * `/mcp`: the tasks MCP server over Streamable HTTP, for outside MCP clients (Claude Desktop, MCP
- * Inspector). The global JWT guard authenticates every request, a session's included, with the same
- * rules and problem+json 401 as the API; the verified user reaches the tools as `extra.authInfo`.
- * Answers about sessions (400, 404) are JSON-RPC errors, as the MCP transport itself gives them.
- *
- * Every authenticated request spends the user's `/mcp` budget. Past it the answer is 429 problem+json,
- * like the 401 here, with Retry-After and RateLimit: MCP clients act on the HTTP status (the SDK's
- * StreamableHTTPError carries it, and the body only as text), and JSON-RPC has no code for it.
+ * The tasks server for outside MCP clients, behind the global JWT guard. 429 is problem+json, not JSON-RPC:
+ * MCP clients act on the HTTP status (StreamableHTTPError keeps the body only as text).
  */
 @ApiExcludeController()
 @Controller('mcp')
@@ -47,7 +41,6 @@ export class McpHttpController {
     return handOver(await this.openSession(user.userId), user, request, reply);
   }
 
-  /** Ends the session (the transport answers 200 and closes it). */
   @Delete()
   async delete(
     @CurrentUser() user: AuthUser,
@@ -59,10 +52,7 @@ export class McpHttpController {
     return this.forward(sessionId, user, request, reply);
   }
 
-  /**
-   * No standalone SSE stream: the tasks server sends nothing unprompted, so it would only hold a
-   * connection open. The MCP transport allows 405 here, and clients then carry on without it.
-   */
+  /** No standalone SSE stream (the transport allows 405): the server sends nothing unprompted. */
   @Get()
   stream(@Res({ passthrough: true }) reply: FastifyReply): never {
     void reply.header('allow', 'POST, DELETE');
@@ -72,14 +62,10 @@ export class McpHttpController {
     );
   }
 
-  /**
-   * A transport with its own tasks server for the client's initialize request; the session joins the
-   * store once that request succeeds, so a refused one leaves nothing behind.
-   */
+  /** The session joins the store only once initialize succeeds, so a refused one leaves nothing behind. */
   private async openSession(userId: string): Promise<StreamableHTTPServerTransport> {
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
-      // Plain JSON answers: the tasks tools send no progress or other messages while they run.
       enableJsonResponse: true,
       // No Origin allow-list against DNS rebinding: it guards cookie or localhost trust, and every request
       // here needs a bearer token, which a rebinding page cannot obtain.

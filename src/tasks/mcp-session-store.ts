@@ -17,14 +17,7 @@ interface McpSession<T extends Transport> {
   lastUsedAt: number;
 }
 
-/**
- * The open Streamable HTTP sessions of `/mcp`, each bound to the user who opened it, closed after an idle
- * time and at shutdown. Closing a session's transport also closes the MCP server connected to it.
- *
- * Sessions live in this replica's memory only: behind a load balancer `/mcp` needs affinity on the
- * `Mcp-Session-Id` header, or a client that lands on another replica gets 404 and, as the MCP transport
- * allows, initializes a new session there. Nothing is lost either way: the tasks are in the database.
- */
+/** Sessions of `/mcp`, bound to their user, in this replica's memory only (docs/deployment.md: affinity or 404). */
 export class McpSessionStore<T extends Transport = Transport> implements OnApplicationShutdown {
   private readonly logger = new Logger(McpSessionStore.name);
   private readonly sessions = new Map<string, McpSession<T>>();
@@ -54,7 +47,6 @@ export class McpSessionStore<T extends Transport = Transport> implements OnAppli
     return session.transport;
   }
 
-  /** Forgets a session whose transport closed by itself (the client ended it with DELETE). */
   remove(sessionId: string): void {
     const session = this.sessions.get(sessionId);
     if (session === undefined) return;
@@ -66,10 +58,7 @@ export class McpSessionStore<T extends Transport = Transport> implements OnAppli
     await Promise.all([...this.sessions.keys()].map((sessionId) => this.close(sessionId)));
   }
 
-  /**
-   * After the HTTP server has closed, so requests in flight finish first. It does not wait on sessions:
-   * they hold no connection open between requests (JSON answers, no GET event stream).
-   */
+  /** After the HTTP server has closed; sessions hold no connection open between requests. */
   onApplicationShutdown(): Promise<void> {
     return this.closeAll();
   }

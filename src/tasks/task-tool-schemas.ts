@@ -60,7 +60,6 @@ export const updateTaskInput = z
 
 export type TaskChangeStatus = 'created' | 'completed' | 'deleted' | 'updated';
 
-/** The result of a tool that changes one task. */
 export function taskChangeOutput<S extends TaskChangeStatus>(status: S) {
   return z.object({ task_id: z.number().int(), status: z.literal(status), title: z.string() });
 }

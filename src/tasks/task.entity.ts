@@ -3,11 +3,7 @@ import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn,
 export const TASK_TITLE_MAX_LENGTH = 200;
 export const TASK_DESCRIPTION_MAX_LENGTH = 1000;
 
-/**
- * One to-do item of a user (SPEC §8). Ids are small global integers the model can read back to the
- * user ("task 3"); every query pairs them with the owner. Names are spelled out so the entity and the
- * migration agree on them.
- */
+/** Small integer ids the model can read back ("task 3"); every query pairs them with the owner. */
 @Entity({ name: 'tasks' })
 @Index('IDX_tasks_user_id_completed', ['userId', 'completed'])
 @Check('CHK_tasks_title_length', `char_length(title) BETWEEN 1 AND ${TASK_TITLE_MAX_LENGTH}`)

@@ -13,11 +13,7 @@ export interface TaskChanges {
   description?: string | null;
 }
 
-/**
- * Every query names the owner (`WHERE user_id = :userId`): a task of another user is indistinguishable
- * from one that does not exist, whatever id the model passes. Writes are one statement each, so a task
- * cannot change hands between a check and the write.
- */
+/** Every query names the owner, so another user's task is indistinguishable from none, whatever id the model passes. */
 @Injectable()
 export class TaskRepository {
   private readonly repository: Repository<TaskEntity>;
@@ -29,11 +25,7 @@ export class TaskRepository {
     this.repository = dataSource.getRepository(TaskEntity);
   }
 
-  /**
-   * The new task, or null when the user already has `maxTasks`. The count and the insert run under the
-   * user's quota lock (the count is an index scan of `(user_id, completed)`), so concurrent calls
-   * cannot overshoot the cap.
-   */
+  /** Null at `maxTasks`; under the user's quota lock, so concurrent calls cannot overshoot the cap. */
   createWithinQuota(
     userId: string,
     task: { title: string; description: string | null },
@@ -48,7 +40,6 @@ export class TaskRepository {
     });
   }
 
-  /** Oldest first, at most `limit`, after the task `afterId` when given (keyset on the id). */
   listForUser(userId: string, status: TaskStatusFilter, limit: number, afterId?: number): Promise<TaskEntity[]> {
     const query = this.repository
       .createQueryBuilder('t')
@@ -68,7 +59,6 @@ export class TaskRepository {
     return this.updateOwned(userId, id, changes);
   }
 
-  /** The deleted task, or null when the user has no task with this id. */
   async deleteForUser(userId: string, id: number): Promise<TaskEntity | null> {
     const result = await this.repository
       .createQueryBuilder()

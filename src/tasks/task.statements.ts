@@ -1,6 +1,5 @@
 import { PreparedStatement } from '../database/prepared-statements';
 
-/** A `tasks` row as `RETURNING *` gives it. */
 export interface TaskRow {
   id: number;
   user_id: string;
@@ -11,7 +10,6 @@ export interface TaskRow {
   updated_at: Date;
 }
 
-/** The new task, unless the user already has $4 (then no row). */
 export const CREATE_TASK_WITHIN_QUOTA = new PreparedStatement<TaskRow>(
   'tasks_create_within_quota',
   `INSERT INTO tasks (user_id, title, description)

@@ -30,11 +30,7 @@ interface ToolCallExtra {
   authInfo?: AuthInfo;
 }
 
-/**
- * The built-in `tasks` MCP server (SPEC §7): the user's to-do list. No tool takes a user id: the caller is
- * the `authInfo` our side attaches to each request (the agent's in-memory link, or the verified JWT on
- * `/mcp`), so whatever the model passes, it only ever touches the caller's own tasks.
- */
+/** No tool takes a user id: the caller is the `authInfo` our side attaches (SPEC §7). */
 @Injectable()
 export class TasksMcpServer extends BuiltinMcpServer {
   readonly name = TASKS_SERVER_NAME;
@@ -175,10 +171,7 @@ export class TasksMcpServer extends BuiltinMcpServer {
     return server;
   }
 
-  /**
-   * Runs a tool for the caller our side attached, never a default user. A failure of ours (the database)
-   * becomes a generic tool error: the SDK would otherwise pass the driver's message on to the model.
-   */
+  /** A database failure becomes a generic tool error: the SDK would pass the driver's message to the model. */
   private async asCaller(extra: ToolCallExtra, run: (userId: string) => Promise<CallToolResult>) {
     const userId = extra.authInfo?.extra?.userId;
     if (typeof userId !== 'string' || userId === '') return toolError('not authenticated');
@@ -202,7 +195,6 @@ function changed(task: TaskEntity, status: TaskChangeStatus): CallToolResult {
   return result({ task_id: task.id, status, title: task.title });
 }
 
-/** A task id the `integer` column can hold. */
 function parseTaskPosition({ id }: Record<string, unknown>): { id: number } | undefined {
   return typeof id === 'number' && Number.isInteger(id) && id > 0 && id <= TASK_ID_MAX ? { id } : undefined;
 }

@@ -3,7 +3,6 @@ import type { ContextMessage } from '../agent-turn';
 
 type MessageParam = Anthropic.Messages.MessageParam;
 
-/** At most this many stored messages are read to build a context, whatever the budget. */
 export const CONTEXT_ROW_LIMIT = 400;
 const CHARS_PER_TOKEN = 4;
 
@@ -13,12 +12,7 @@ export function estimateTokens(value: unknown): number {
   return Math.ceil(text.length / CHARS_PER_TOKEN);
 }
 
-/**
- * The newest whole turns (a user message and its answer, with the answer's tool_use/tool_result
- * blocks) that fit in `budgetTokens`, oldest first. Rows come newest first; anything that is not a
- * complete turn (an orphan left by a failed write) is skipped, so the model always sees user/assistant
- * alternation and tool pairs are never split.
- */
+/** Whole turns only (orphans skipped), so the model sees user/assistant alternation and unsplit tool pairs. */
 export function buildContextWindow(rowsNewestFirst: readonly ContextMessage[], budgetTokens: number): MessageParam[] {
   const turns: MessageParam[][] = [];
   let used = 0;

@@ -11,20 +11,11 @@ const STREAM_RETRY_BASE_MS = 500;
 const STREAM_RETRY_CAP_MS = 8000;
 /** Above this, the SDK expects a generation to exceed 10 minutes and refuses a non-streaming call. */
 const MAX_NON_STREAMING_TOKENS = 21_000;
-/**
- * The SDK sleeps whatever Retry-After says (days, if asked) before retrying, holding the turn and its
- * conversation: a longer wait is left to the client, as a 503 with Retry-After.
- */
+/** The SDK would sleep any Retry-After (days) holding the conversation: a longer wait is left to the client. */
 const MAX_IN_TURN_RETRY_WAIT_SECONDS = 10;
-/** Errors an SSE `error` event carries that a new attempt can get past. */
 const TRANSIENT_STREAM_ERRORS = new Set(['overloaded_error', 'api_error', 'rate_limit_error']);
 
-/**
- * Claude through the official SDK. A call streams when someone watches the text (SSE clients) or when
- * ANTHROPIC_MAX_TOKENS is above what the SDK accepts without streaming; else it is a plain request. The SDK
- * retries HTTP 408/409/429/5xx (honouring a short retry-after); an overload that arrives inside a stream
- * before any text is retried here, so the client never sees it.
- */
+/** The SDK retries HTTP errors; an overload inside a stream, before any text, is retried here. */
 @Injectable()
 export class AnthropicLlmClient extends LlmClient {
   private readonly logger = new Logger(AnthropicLlmClient.name);

@@ -5,14 +5,10 @@ export type LlmRequest = Omit<Anthropic.Messages.MessageCreateParamsNonStreaming
 
 export interface LlmCallOptions {
   signal?: AbortSignal;
-  /** Called with each text fragment as the model writes it. */
   onTextDelta?: (text: string) => void;
 }
 
-/**
- * Claude, behind a token so tests can swap it; the real one talks to the Messages API (or any
- * compatible endpoint). Failures are thrown as AppErrors with the SPEC §4 codes.
- */
+/** Claude, behind a token so tests can swap it; failures are AppErrors with the SPEC §4 codes. */
 export abstract class LlmClient {
   /** False when no API key is set: the service runs, and turns answer 503 model_not_configured. */
   abstract readonly configured: boolean;

@@ -5,10 +5,7 @@ const OVERLOADED_TYPES = new Set(['overloaded_error', 'rate_limit_error']);
 /** A provider's Retry-After is passed on up to this: a client told to wait hours would give up on the service. */
 const MAX_RETRY_AFTER_SECONDS = 60;
 
-/**
- * Maps what the SDK throws (after its own retries) to our codes. The provider's message stays in the
- * server log (as the cause); the client gets a stable, provider-neutral detail.
- */
+/** The provider's message stays in the log (as the cause); the client gets a provider-neutral detail. */
 export function toModelError(error: unknown, signal?: AbortSignal): AppError {
   if (error instanceof AppError) return error;
   // An abort with a reason of ours (e.g. shutdown) says why; any other abort is the turn's timeout.
@@ -28,7 +25,6 @@ export function toModelError(error: unknown, signal?: AbortSignal): AppError {
   return new AppError('model_error', 'The model request failed; try again later.', { cause: error });
 }
 
-/** The wait a provider asks for, in seconds (`Retry-After` as seconds or an HTTP date), if any. */
 export function retryAfterSeconds(headers: Headers | undefined): number | undefined {
   const value = headers?.get('retry-after');
   if (!value) return undefined;

@@ -6,11 +6,7 @@ type Message = Anthropic.Messages.Message;
 const COUNTS = ['input_tokens', 'output_tokens'] as const;
 const OPTIONAL_COUNTS = ['cache_read_input_tokens', 'cache_creation_input_tokens'] as const;
 
-/**
- * The message, once it has the shape the agent relies on; else a 502 model_error. The SDK does not
- * check what a provider (or a compatible endpoint) sends, and usage feeds counters that refuse
- * negative values.
- */
+/** The SDK does not check what a provider sends, and usage feeds counters that refuse negative values. */
 export function assertWellFormed(message: Message): Message {
   const problem = malformation(message);
   if (problem) {

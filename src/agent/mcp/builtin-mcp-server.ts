@@ -1,9 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 
-/**
- * A first-party MCP server that runs in-process. Feature modules (e.g. tasks) provide one; the agent
- * connects to it through an in-memory transport and never imports the feature itself.
- */
+/** An in-process MCP server a feature (tasks) provides; the agent never imports the feature. */
 export abstract class BuiltinMcpServer {
   /** The name `MCP_CONFIG` refers to it by (`{ "builtin": "<name>" }`). */
   abstract readonly name: string;
@@ -11,5 +8,4 @@ export abstract class BuiltinMcpServer {
   abstract createServer(): McpServer;
 }
 
-/** DI token for the `BuiltinMcpServer[]` the application offers. */
 export const BUILTIN_MCP_SERVERS = Symbol('BUILTIN_MCP_SERVERS');

@@ -2,15 +2,11 @@ import { DynamicModule, Module, type ModuleMetadata, type Type } from '@nestjs/c
 import { BUILTIN_MCP_SERVERS, type BuiltinMcpServer } from './builtin-mcp-server';
 
 export interface BuiltinMcpServersOptions {
-  /** Modules that provide the servers. */
   imports?: ModuleMetadata['imports'];
   servers?: Type<BuiltinMcpServer>[];
 }
 
-/**
- * The in-process MCP servers the agent offers, registered once by the application: global, so that the agent
- * module stays an ordinary import of its consumers and never imports a server's feature.
- */
+/** Global, so the agent module stays an ordinary import and never imports a server's feature. */
 @Module({})
 export class BuiltinMcpServersModule {
   static forRoot({ imports = [], servers = [] }: BuiltinMcpServersOptions = {}): DynamicModule {

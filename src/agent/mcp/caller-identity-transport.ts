@@ -5,13 +5,8 @@ import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 
 /**
- * The client side of an in-process server link that hands the caller's identity to the server with each
- * request, where the tool handler reads it as `extra.authInfo`.
- *
- * `InMemoryTransport.send` accepts `{ authInfo }`, but `Client.request` forwards only `relatedRequestId` and
- * the resumption options to `transport.send`, so the identity cannot ride on the call options. It rides on an
- * AsyncLocalStorage instead: `runAs` scopes it to one call, and concurrent calls on the one shared
- * connection each carry their own.
+ * Hands the caller's identity to an in-process server as `extra.authInfo`. `Client.request` does not pass
+ * call options to `transport.send`, so it rides on an AsyncLocalStorage scoped to one call by `runAs`.
  */
 export class CallerIdentityTransport implements Transport {
   onclose?: () => void;

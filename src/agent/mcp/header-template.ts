@@ -1,4 +1,3 @@
-/** The placeholders a header value in MCP_CONFIG may use. */
 export const HEADER_PLACEHOLDERS = ['user_id', 'user_token'] as const;
 export type HeaderPlaceholder = (typeof HEADER_PLACEHOLDERS)[number];
 
@@ -9,10 +8,7 @@ export interface HeaderIdentity {
 }
 
 const PLACEHOLDER = /\{\{(.*?)\}\}/g;
-/**
- * What an HTTP field value may hold (RFC 9110: visible ASCII, space, tab, obs-text). CR and LF above all
- * would end the header and start a forged one; anything above U+00FF cannot be sent at all.
- */
+/** RFC 9110 field-value characters: CR/LF would start a forged header; above U+00FF cannot be sent. */
 const UNSAFE_FIELD_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** A templated value that would be unsafe in a header; names the header and placeholder, never the value. */
@@ -26,7 +22,6 @@ export class HeaderValueError extends Error {
   }
 }
 
-/** The placeholder names a value uses, as written (trimmed), known or not. */
 export function placeholdersIn(value: string): string[] {
   return [...value.matchAll(PLACEHOLDER)].map((match) => match[1].trim());
 }
@@ -48,10 +43,7 @@ export function usesPlaceholder(headers: Record<string, string> | undefined, pla
   return Object.values(headers ?? {}).some((value) => placeholdersIn(value).includes(placeholder));
 }
 
-/**
- * The headers with their placeholders filled in for `identity`. Throws {@link HeaderValueError} rather than
- * send a value that could split the header (the static parts were checked when the config was loaded).
- */
+/** Throws {@link HeaderValueError} rather than send a rendered value that could split the header. */
 export function renderHeaders(headers: Record<string, string>, identity: HeaderIdentity): Record<string, string> {
   const rendered: Record<string, string> = {};
   for (const [header, template] of Object.entries(headers)) {

@@ -7,17 +7,12 @@ import { MCP_SERVER_DEFINITIONS, type McpServerDefinition } from './mcp-server-d
 import { McpTokenIssuer } from './mcp-token-issuer';
 import { PerUserMcpClient } from './per-user-mcp-client';
 
-/**
- * The MCP servers the agent may use: one long-lived shared client each, or one client per user for a server
- * whose headers carry the caller's identity. A server that is down, slow or crashing costs only its own
- * tools: calls to it come back as tool errors while it is reconnected in the background.
- */
+/** The MCP servers the agent may use, shared or per user (docs/architecture.md, "Per-user MCP discovery"). */
 @Injectable()
 export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(McpClientRegistry.name);
   private readonly connections = new Map<string, McpServerClient>();
   private readonly perUser: PerUserMcpClient[] = [];
-  /** The tools every user is offered. */
   private shared: ToolList = { version: '0', tools: [], personal: false };
   private sharedKey = '[]';
   private sharedVersion = 0;
@@ -59,11 +54,7 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  /**
-   * The tools of the connected servers this user is offered: every user's (kept current by the servers'
-   * notifications; the same object while they do not change), plus those of this user's own connections to
-   * per-user servers whose discovery is not connected.
-   */
+  /** Everyone's tools (the same object while they do not change), plus this user's own per-user lists. */
   toolsFor(userId: string): ToolList {
     const own = this.perUser.flatMap((client) => client.ownToolsOf(userId) ?? []);
     if (own.length === 0) return this.shared;
@@ -74,7 +65,6 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
-  /** Never throws for a server or tool failure: the outcome is then an error the model can explain. */
   async callTool(
     server: string,
     tool: string,
@@ -88,15 +78,11 @@ export class McpClientRegistry implements OnModuleInit, OnApplicationShutdown {
     return connection.callTool(tool, args, context);
   }
 
-  /**
-   * Opens this user's connection to every per-user server whose tools are not known yet (its tool discovery
-   * was refused), so that they can be listed.
-   */
+  /** Opens this user's connection to each per-user server whose discovery was refused, to list its tools. */
   async prepareForUser(userId: string): Promise<void> {
     await Promise.all(this.perUser.map((client) => client.prepareFor(userId)));
   }
 
-  /** As this user sees the servers when given, else as the service does. */
   status(userId?: string): McpServerStatus[] {
     return [...this.connections.values()].map((connection) => connection.status(userId));
   }

@@ -28,7 +28,6 @@ interface McpServerConfigBase {
   allowedTools?: string[];
 }
 
-/** One validated entry of the `mcpServers` file, paths already resolved against the file's folder. */
 export type McpServerConfig = McpServerConfigBase &
   (
     | { kind: 'stdio'; command: string; args: string[]; env: Record<string, string>; cwd: string }
@@ -37,7 +36,6 @@ export type McpServerConfig = McpServerConfigBase &
   );
 
 export interface McpConfigOptions {
-  /** The built-in servers the application offers, for `{ "builtin": "<name>" }`. */
   builtinNames: readonly string[];
   /** False when only JWT_JWKS_URL is set: the service holds no key to sign `{{user_token}}`. */
   canSignTokens: boolean;
@@ -107,7 +105,6 @@ export function loadMcpConfig(path: string, options: McpConfigOptions): McpServe
   return parseMcpConfig(json, dirname(file), options);
 }
 
-/** Validates a parsed `mcpServers` document; relative paths resolve against `baseDir`. */
 export function parseMcpConfig(json: unknown, baseDir: string, options: McpConfigOptions): McpServerConfig[] {
   const file = fileSchema.safeParse(json);
   if (!file.success) throw new ConfigError(file.error.issues.flatMap((issue) => describeIssue([], issue)));
@@ -204,7 +201,6 @@ function headerProblems(name: string, value: string, options: McpConfigOptions):
   return problems;
 }
 
-/** One line per problem; an unknown key is reported at its own path. */
 function describeIssue(prefix: PropertyKey[], issue: z.core.$ZodIssue): string[] {
   const path = [...prefix, ...issue.path];
   if (issue.code === 'unrecognized_keys') {

@@ -31,20 +31,14 @@ interface Link {
 }
 
 export interface McpConnectionOptions {
-  /** Per-call timeout when neither the call nor the definition sets one. */
   defaultTimeoutMs: number;
-  /** Called whenever `tools()` may have changed. */
   onChange?: () => void;
-  /** Whom templated headers speak for; only for a server whose headers use placeholders. */
   identity?: HeaderIdentity;
   /** A connect failure that retrying with the same identity cannot fix: the connection then stays failed. */
   isFinal?: (error: unknown) => boolean;
 }
 
-/**
- * One client of an MCP server (the server's shared one, or one user's): connects, keeps its tool list current,
- * calls its tools, and reconnects with backoff when the server crashes, goes away or forgets the session.
- */
+/** One client of an MCP server (shared, or one user's), reconnecting with backoff when the server fails. */
 export class McpConnection implements McpServerClient {
   /** Shared by all connections, so no two states of any connection have the same revision. */
   private static lastRevision = 0;
@@ -61,7 +55,6 @@ export class McpConnection implements McpServerClient {
   private closed = false;
   private toolsRevision = ++McpConnection.lastRevision;
   private readonly redact: (text: string) => string;
-  /** The server's name, and for a per-user connection whom it speaks for. */
   private readonly logName: string;
 
   constructor(
@@ -77,7 +70,6 @@ export class McpConnection implements McpServerClient {
     return this.definition.name;
   }
 
-  /** The first attempt; a failure is logged and retried in the background, never thrown. */
   async start(): Promise<void> {
     try {
       await this.connectShared();

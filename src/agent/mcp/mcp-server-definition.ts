@@ -1,11 +1,9 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 
-/** How to reach one MCP server. */
 export type McpTransportDefinition =
   | { type: 'stdio'; command: string; args?: string[]; env?: Record<string, string>; cwd?: string }
   /** Header values may use `{{user_id}}` and `{{user_token}}`: the server then gets one connection per user. */
   | { type: 'http'; url: string; headers?: Record<string, string> }
-  /** Built-in servers run in-process, linked to their client with an InMemoryTransport. */
   | { type: 'in-memory'; createServer: () => McpServer };
 
 export interface McpServerDefinition {
@@ -14,9 +12,7 @@ export interface McpServerDefinition {
   transport: McpTransportDefinition;
   /** Per-call timeout; falls back to `CHAT_TOOL_TIMEOUT_MS`. */
   timeoutMs?: number;
-  /** When set, only these tools are offered to the model and callable. */
   allowedTools?: string[];
 }
 
-/** DI token for the `McpServerDefinition[]` the registry connects to. */
 export const MCP_SERVER_DEFINITIONS = Symbol('MCP_SERVER_DEFINITIONS');

@@ -25,7 +25,6 @@ export interface McpTransportOptions {
 
 const withoutIdentity = <T>(_authInfo: AuthInfo, call: () => Promise<T>): Promise<T> => call();
 
-/** A fresh, unstarted client transport for one connection attempt (the client starts it). */
 export async function createMcpTransport(
   definition: McpServerDefinition,
   { logger, identity, redact }: McpTransportOptions,
@@ -62,10 +61,7 @@ export async function createMcpTransport(
   }
 }
 
-/**
- * Sets the configured headers on every request, rendered afresh each time so a long-lived connection always
- * sends an unexpired `{{user_token}}`.
- */
+/** Renders the headers afresh on every request, so a long-lived connection never sends an expired token. */
 function withHeaders(render: () => Record<string, string>): FetchLike {
   return async (url, init) => {
     const headers = new Headers(init?.headers);

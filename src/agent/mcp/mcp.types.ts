@@ -16,14 +16,11 @@ export interface ToolCallContext {
 
 export interface ToolCallOutcome {
   isError: boolean;
-  /** What the model sees. */
   text: string;
-  /** The tool's `structuredContent`, when it returned one. */
   structured?: unknown;
   durationMs: number;
 }
 
-/** The tools one user is offered. */
 export interface ToolList {
   /** For one user, equal versions mean equal tools, so what is derived from them can be cached by it. */
   readonly version: string;
@@ -39,12 +36,10 @@ export interface McpServerStatus {
   error?: string;
 }
 
-/** What the registry holds for each MCP server: one shared connection, or one connection per user. */
 export interface McpServerClient {
   readonly name: string;
   /** The first connection attempt; never throws (a failure is retried in the background). */
   start(): Promise<void>;
-  /** The tools every user is offered. */
   tools(): readonly McpToolDescriptor[];
   /** As this user sees it when given, else as the service does. */
   status(userId?: string): McpServerStatus;

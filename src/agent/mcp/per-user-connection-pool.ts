@@ -20,11 +20,7 @@ interface Entry<T> {
   lastUsed: number;
 }
 
-/**
- * One connection per user, for a server whose headers carry the user's identity: created on that user's first
- * call, closed when it has been idle too long, when the pool is over its bound (least recently used first), or
- * on shutdown. The bound is soft: connections in use are never evicted.
- */
+/** One connection per user, closed when idle or past the bound (LRU first); a connection in use is never evicted. */
 export class PerUserConnectionPool<T extends Closable> {
   /** In least-recently-used order: a Map iterates in insertion order, and every use re-inserts. */
   private readonly entries = new Map<string, Entry<T>>();
@@ -43,7 +39,6 @@ export class PerUserConnectionPool<T extends Closable> {
     this.now = options.now ?? Date.now;
   }
 
-  /** The user's connection (created if needed) for the duration of `call`. */
   async use<R>(userId: string, call: (connection: T) => Promise<R>): Promise<R> {
     const entry = this.acquire(userId);
     try {
@@ -59,12 +54,10 @@ export class PerUserConnectionPool<T extends Closable> {
     return this.entries.get(userId)?.connection;
   }
 
-  /** The open connections, least recently used first. */
   connections(): T[] {
     return [...this.entries.values()].map((entry) => entry.connection);
   }
 
-  /** Closes the connections idle for `idleMs` or longer; runs on a timer while the pool holds any. */
   sweep(): void {
     const cutoff = this.now() - this.idleMs;
     for (const [userId, entry] of this.entries) {

@@ -17,13 +17,11 @@ export { SERVICE_IDENTITY } from '../../common/identity/service-identity';
 
 export interface PerUserMcpClientOptions {
   defaultTimeoutMs: number;
-  /** Called whenever `tools()` may have changed. */
   onChange: () => void;
   /** Required when a header uses `{{user_token}}`. */
   tokens?: McpTokenIssuer;
 }
 
-/** The tools one connection lists, and a revision that changes whenever they may have. */
 export interface RevisedToolList {
   readonly revision: number;
   tools(): readonly McpToolDescriptor[];
@@ -36,11 +34,9 @@ interface UserConnection extends Closable {
 }
 
 /**
- * An MCP server whose headers carry the caller's identity (`{{user_id}}`, `{{user_token}}`), so every user
- * gets a connection of their own, from a bounded pool. Its tools, for everyone, are those it lists to the
- * service itself ({@link SERVICE_IDENTITY}), at boot and after every reconnect. When that discovery is not
- * connected (the server refused that identity with 401/403, or is down), each user is offered the tools their
- * own connection lists, and nobody else's: a list a server gave one user may name them or be written for them.
+ * A server whose headers carry the caller's identity: one connection per user. Discovery speaks for
+ * {@link SERVICE_IDENTITY}; when it is not connected, a user is offered only what their own connection lists
+ * (a list given to one user may name them). See docs/architecture.md, "Per-user MCP discovery".
  */
 export class PerUserMcpClient implements McpServerClient {
   private readonly discovery: McpConnection;
@@ -88,7 +84,6 @@ export class PerUserMcpClient implements McpServerClient {
     return this.ownConnectionOf(userId);
   }
 
-  /** As this user sees the server when given, else as the service does. */
   status(userId?: string): McpServerStatus {
     const own = userId === undefined ? undefined : this.ownConnectionOf(userId);
     if (own !== undefined) return own.status();
@@ -100,7 +95,6 @@ export class PerUserMcpClient implements McpServerClient {
     };
   }
 
-  /** When discovery was refused: opens this user's connection (if it is not open), whose tools are theirs. */
   async prepareFor(userId: string): Promise<void> {
     if (!this.discoveryRefused || this.closed || this.refusalOf(userId) !== undefined) return;
     await this.users.use(userId, (user) => user.started);
@@ -131,7 +125,6 @@ export class PerUserMcpClient implements McpServerClient {
     return this.users.peek(userId)?.connection;
   }
 
-  /** Why this user cannot have a connection, if they cannot. */
   private refusalOf(userId: string): string | undefined {
     if (userId === SERVICE_IDENTITY) return `the user id ${SERVICE_IDENTITY} is reserved for the service itself`;
     if (this.sendsUserId && hasUnsafeHeaderChars(userId)) return 'the user id cannot be sent in an HTTP header';

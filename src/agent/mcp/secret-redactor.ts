@@ -4,13 +4,9 @@ const REDACTED = '[redacted]';
 /** Shorter configured values (`1`, `true`, `en`) are settings rather than secrets, and too common to strike. */
 const MIN_SECRET_LENGTH = 6;
 const PLACEHOLDER = /\{\{.*?\}\}/g;
-/** A JWT, such as a rendered `{{user_token}}`. */
 const JWT = /eyJ[\w-]*\.[\w-]+\.[\w-]*/g;
 
-/**
- * Strikes a server's configured secrets (header values, env values, credentials in its URL) and any JWT from
- * a message before it is logged, stored or shown: error texts may echo what a server was sent.
- */
+/** Strikes configured secrets and JWTs from a message before it is logged or shown: errors may echo them. */
 export function secretRedactor(definition: McpServerDefinition): (text: string) => string {
   const secrets = [...configuredValues(definition)]
     .filter((value) => value.length >= MIN_SECRET_LENGTH)

@@ -13,11 +13,7 @@ interface CachedToken {
   refreshAt: number;
 }
 
-/**
- * Signs `{{user_token}}` with the key TokenSigner derives for MCP servers (HS256, typ `mcp-user+jwt`, JWT_ISSUER
- * when set; the service refuses such tokens, so a server cannot replay them as the user) and reuses each
- * (server, user) token until a minute before it expires: headers are rendered on every request.
- */
+/** Caches each (server, user) token until a minute before expiry: headers are rendered on every request. */
 @Injectable()
 export class SignedMcpTokenIssuer extends McpTokenIssuer {
   /** In least-recently-used order: a Map iterates in insertion order, and a hit is re-inserted. */

@@ -1,7 +1,6 @@
 /** What a process needs to run; everything else in the service's environment (its secrets) stays out. */
 export const INHERITED_ENV_VARS = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'SHELL', 'USER', 'TERM'] as const;
 
-/** The environment of a stdio MCP server: the inherited basics plus its definition's own `env`. */
 export function stdioEnvironment(
   definitionEnv: Record<string, string> = {},
   serviceEnv: NodeJS.ProcessEnv = process.env,

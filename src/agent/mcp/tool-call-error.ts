@@ -18,15 +18,11 @@ export function isRefusal(error: unknown): boolean {
   return error instanceof StreamableHTTPError && (error.code === 401 || error.code === 403);
 }
 
-/**
- * Anything but an MCP error (a JSON-RPC error, a timeout, a closed connection) means the transport itself
- * failed, e.g. the HTTP server is gone: the connection is no longer usable.
- */
+/** Anything but an MCP error means the transport itself failed: the connection is no longer usable. */
 export function isTransportFailure(error: unknown): boolean {
   return !(error instanceof McpError);
 }
 
-/** A message the model can relay to the user; it names the tool and server but no internals. */
 export function toolCallErrorText(error: unknown, call: FailedCall): string {
   const subject = `Tool ${call.tool} on server ${call.server}`;
   if (call.cancelled) return `${subject} was cancelled`;

@@ -1,10 +1,6 @@
 import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/types.js';
 
-/**
- * What the model sees of a tool result: its text blocks joined, other blocks as short placeholders
- * (the model cannot use raw image or audio bytes in a tool result), and the structured content as JSON
- * when a tool returned nothing else.
- */
+/** Text blocks joined; other blocks as placeholders (the model cannot use raw bytes in a tool result). */
 export function toolResultText(result: Pick<CallToolResult, 'content' | 'structuredContent'>): string {
   const text = result.content.map(blockText).join('\n');
   if (text !== '') return text;

@@ -2,7 +2,6 @@ import type Anthropic from '@anthropic-ai/sdk';
 
 export interface ConvertedInputSchema {
   inputSchema: Anthropic.Messages.Tool.InputSchema;
-  /** A constraint the schema no longer expresses, in words for the tool description. */
   lostConstraint?: string;
 }
 
@@ -15,11 +14,8 @@ const COMBINATORS = [
 type JsonObject = Record<string, unknown>;
 
 /**
- * An MCP `inputSchema` as an Anthropic `input_schema`: an object schema with `properties`. Anthropic
- * rejects `oneOf`/`anyOf`/`allOf` at the top level, so their variants are merged into one permissive
- * object schema (properties of all variants; required only what every valid input must have) and the lost
- * constraint is put into words. The MCP server still validates the arguments. Everything else, nested
- * schemas included, is kept as it is.
+ * Anthropic rejects a top-level `oneOf`/`anyOf`/`allOf`: the variants merge into one permissive object schema
+ * and the lost constraint is put into words (the MCP server still validates the arguments).
  */
 export function toAnthropicInputSchema(schema: JsonObject): ConvertedInputSchema {
   const { oneOf: _oneOf, anyOf: _anyOf, allOf: _allOf, ...rest } = schema;
@@ -43,7 +39,6 @@ export function toAnthropicInputSchema(schema: JsonObject): ConvertedInputSchema
   };
 }
 
-/** Adds the variants' properties not declared at the top; requires what every valid input must carry. */
 function mergeVariants(target: Anthropic.Messages.Tool.InputSchema, variants: JsonObject[], all: boolean): void {
   const properties = target.properties as JsonObject;
   const declared = new Set(Object.keys(properties));

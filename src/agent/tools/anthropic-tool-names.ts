@@ -13,12 +13,7 @@ export interface NamedTool<T extends ServerTool> {
   tool: T;
 }
 
-/**
- * Gives every tool a name Anthropic accepts (`^[a-zA-Z0-9_-]{1,128}$`), unique across all servers:
- * its own name, or `<server>__<tool>` for every tool whose name another server also offers. A name that
- * is still ambiguous (after replacing characters) or too long gets a short hash of its origin instead of
- * its tail. Sorted by server, then tool, so the same tools always give the same list.
- */
+/** Names Anthropic accepts, unique across servers; sorted, so the same tools always give the same list. */
 export function anthropicToolNames<T extends ServerTool>(tools: readonly T[]): NamedTool<T>[] {
   const sorted = [...tools].sort((a, b) => compare(a.server, b.server) || compare(a.name, b.name));
   const serversByName = new Map<string, Set<string>>();

@@ -15,7 +15,6 @@ export interface CatalogueEntry {
   tool: string;
 }
 
-/** A tool as the model is offered it, for people: its name there, its server, and what the server says it does. */
 export interface OfferedTool {
   name: string;
   server: string;
@@ -29,11 +28,7 @@ interface Snapshot {
   offered: OfferedTool[];
 }
 
-/**
- * The MCP tools as Claude sees them, and the way back from a `tool_use` name to a server and tool, per user:
- * one snapshot for every user whose tools are everyone's, and one per user whose list has tools of their own
- * (a bounded, least-recently-used set), each rebuilt only when its list's version changes.
- */
+/** One snapshot for everyone, one per user with tools of their own (LRU-bounded), rebuilt only on a new version. */
 @Injectable()
 export class ToolCatalogue {
   private shared?: Snapshot;
@@ -51,7 +46,6 @@ export class ToolCatalogue {
     return this.current(userId).entries.get(anthropicName);
   }
 
-  /** The tools of {@link anthropicTools}, in the same order, without the schema-conversion notes. */
   offeredTools(userId: string): readonly OfferedTool[] {
     return this.current(userId).offered;
   }

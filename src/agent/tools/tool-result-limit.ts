@@ -1,7 +1,4 @@
-/**
- * A tool result's text within `maxBytes` of UTF-8, the note included: cut on a character boundary, with
- * a note that says it was cut and by how much. `maxBytes` must leave room for the note (≥ 1 KiB).
- */
+/** Cut on a character boundary, with a note saying how much was kept; `maxBytes` must leave room for it (≥ 1 KiB). */
 export function capToolResultText(text: string, maxBytes: number): string {
   const size = Buffer.byteLength(text, 'utf8');
   if (size <= maxBytes) return text;
@@ -13,7 +10,6 @@ export function capToolResultText(text: string, maxBytes: number): string {
   return encoded.subarray(0, end).toString('utf8') + note(end);
 }
 
-/** Whether `value` serializes to at most `maxBytes` of JSON. */
 export function fitsInBytes(value: unknown, maxBytes: number): boolean {
   return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8') <= maxBytes;
 }

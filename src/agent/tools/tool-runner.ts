@@ -16,7 +16,6 @@ interface ToolCallOutcomeOfRound {
   result: ToolResultBlock;
 }
 
-/** A round's tool calls that ran, and a tool_result for every tool_use of the round, in order. */
 export interface ToolRound {
   calls: StoredToolCall[];
   results: ToolResultBlock[];
@@ -27,10 +26,6 @@ export function notRun(block: Anthropic.Messages.ToolUseBlock, reason: string): 
   return { type: 'tool_result', tool_use_id: block.id, content: reason, is_error: true };
 }
 
-/**
- * Runs the tool calls of one model round, in parallel, for the user the server bound to the turn: at most
- * CHAT_MAX_TOOL_CALLS_PER_ROUND of them, each result cut to CHAT_TOOL_RESULT_MAX_BYTES.
- */
 @Injectable()
 export class ToolRunner {
   constructor(
@@ -76,7 +71,6 @@ export class ToolRunner {
     return { text, result: keepsStructured ? outcome.structured : text };
   }
 
-  /** The model's call, or why it cannot be made, as an outcome the model can explain. */
   private async call(
     block: Anthropic.Messages.ToolUseBlock,
     entry: CatalogueEntry | undefined,

@@ -8,7 +8,6 @@ export interface ToolsOverview {
   servers: McpServerStatus[];
 }
 
-/** What a user's agent can call right now, and the state of every MCP server behind it. */
 @Injectable()
 export class ToolsOverviewService {
   constructor(
