@@ -21,10 +21,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     return isPublic === true || super.canActivate(context);
   }
 
-  /**
-   * `err` is what our own claim checks threw (or a bug, left for the filter to log as a 500); `info` is
-   * why passport-jwt refused the token. Both become a problem the client can act on.
-   */
+  /** `err`: our claim checks threw (or a bug, logged as a 500); `info`: why passport-jwt refused the token. */
   override handleRequest<TUser = AuthUser>(err: unknown, user: TUser | false | null, info: unknown): TUser {
     if (err) throw err instanceof TokenRejectedError ? toAuthError(err) : err;
     if (!user) throw toAuthError(info);

@@ -35,10 +35,7 @@ export class TokenSigner {
     return this.jwtService.sign({ sub: userId }, signOptions);
   }
 
-  /**
-   * A `{{user_token}}` for one MCP server (`aud` = its name): signed with a key derived for that purpose and
-   * typed {@link MCP_TOKEN_TYPE}, so this service never accepts it back. `userId` may be the service's own identity.
-   */
+  /** Derived key and {@link MCP_TOKEN_TYPE}, so this service never accepts it back; `userId` may be the service. */
   signForMcpServer(userId: string, server: string, ttlSeconds: number): string {
     if (!isWellFormedSubject(userId)) throw new Error(invalidUserIdMessage(userId));
     const signOptions = this.baseOptions(deriveMcpTokenSecret(this.secret()), ttlSeconds);

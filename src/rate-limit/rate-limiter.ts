@@ -17,10 +17,7 @@ export interface RateLimitDecision {
 
 export const RATE_LIMIT_WINDOW_SECONDS = 60;
 
-/**
- * A per-user budget of requests, behind a token so a test can swap the store. Every call spends a
- * unit, refused ones included; the window is fixed and starts at a user's first request.
- */
+/** Behind a token so a test can swap the store; every call spends a unit, refused ones included. */
 export abstract class RateLimiter {
   abstract readonly policy: RateLimitPolicy;
   abstract consume(userId: string): Promise<RateLimitDecision>;

@@ -10,10 +10,7 @@ export interface AppErrorOptions {
   cause?: unknown;
 }
 
-/**
- * A domain error: services throw it with a stable code and a message fit for the client; the
- * problem filter maps the code to an HTTP status. Services never speak HTTP.
- */
+/** Services throw a stable code and a client-fit message; the problem filter picks the status. */
 export class AppError extends Error {
   readonly retryAfterSeconds?: number;
   readonly extensions?: Record<string, unknown>;

@@ -3,11 +3,7 @@ import { AppError } from '../errors/app-error';
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/**
- * Fastify decodes a body leniently: invalid UTF-8 (a lone surrogate sent as raw bytes) would become
- * U+FFFD and be stored as if the client had sent it. Decode strictly, then parse as Fastify does
- * (its proto-poisoning checks included).
- */
+/** Fastify would turn invalid UTF-8 into U+FFFD silently; parse as Fastify does (proto-poisoning checks too). */
 export function useStrictUtf8Json(fastify: FastifyInstance): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
