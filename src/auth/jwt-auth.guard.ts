@@ -6,7 +6,6 @@ import type { AuthUser } from './auth-user';
 import { JWT_STRATEGY } from './jwt.strategy';
 import { IS_PUBLIC_KEY } from '../common/http/public.decorator';
 
-/** The global guard: every route needs a valid bearer token unless it is marked `@Public()`. */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   constructor(private readonly reflector: Reflector) {

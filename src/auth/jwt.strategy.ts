@@ -33,7 +33,6 @@ function buildJwtStrategyOptions(jwt: AppConfig['jwt'], secret: JwtSecret): JwtS
   };
 }
 
-/** Verifies `Authorization: Bearer <JWT>` (signature, alg, exp, nbf, iss, aud) and checks the claims we rely on. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   private readonly mcpAudiences: ReadonlySet<string>;

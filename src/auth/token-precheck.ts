@@ -40,7 +40,6 @@ function decodePart(part: string | undefined): Record<string, unknown> | undefin
   }
 }
 
-/** The header's `kid`, if it has a string one. */
 export function tokenKid(token: string): string | undefined {
   const kid = decodePart(token.split('.')[0])?.kid;
   return typeof kid === 'string' ? kid : undefined;

@@ -13,7 +13,6 @@ export interface SignTokenOptions {
   ttlSeconds?: number;
 }
 
-/** Signs short-lived HS256 tokens with the configured secret, carrying the `iss`/`aud` this service checks. */
 @Injectable()
 export class TokenSigner {
   constructor(
@@ -27,7 +26,6 @@ export class TokenSigner {
     return this.jwtSecret.value !== undefined;
   }
 
-  /** A token this service accepts, for a user. */
   sign(userId: string, options: SignTokenOptions = {}): string {
     if (!isUserSubject(userId)) throw new Error(invalidUserIdMessage(userId));
     const signOptions = this.baseOptions(this.secret(), options.ttlSeconds);

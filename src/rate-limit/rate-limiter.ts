@@ -6,7 +6,6 @@ export interface RateLimitPolicy {
   windowSeconds: number;
 }
 
-/** The outcome of spending one unit of a user's budget. */
 export interface RateLimitDecision {
   allowed: boolean;
   /** Units left in the current window (0 once exhausted). */

@@ -5,7 +5,6 @@ export interface AppErrorOptions {
   retryAfterSeconds?: number;
   /** Extra members of the problem object, e.g. `conversation_id` of a failed turn. */
   extensions?: Record<string, unknown>;
-  /** Field-level validation problems. */
   errors?: { field: string; message: string }[];
   cause?: unknown;
 }
