@@ -15,7 +15,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 const REDACTED = '[redacted]';
 
-/** Drops QueryFailedError's `parameters` and PostgreSQL's `detail` (both user text) from a serialized error. */
+/** Drops `parameters` and PostgreSQL's `detail` (user text) from a serialized error; SQL and SQLSTATE stay. */
 export function redactQueryValues(value: unknown, driverError = false): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const fields = value as Record<string, unknown>;

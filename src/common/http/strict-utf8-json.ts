@@ -3,7 +3,7 @@ import { AppError } from '../errors/app-error';
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Fastify would turn invalid UTF-8 into U+FFFD silently; parse as Fastify does (proto-poisoning checks too). */
+/** Strict UTF-8 (Fastify's lenient decode would store U+FFFD), then parsed as Fastify does, proto checks too. */
 export function useStrictUtf8Json(fastify: FastifyInstance): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
