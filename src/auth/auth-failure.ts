@@ -73,10 +73,7 @@ const MESSAGE_DETAILS: [RegExp, string][] = [
   [/^invalid (exp|nbf) value$/, AUTH_DETAILS.badTimeClaim],
 ];
 
-/**
- * Turns why passport-jwt or our checks refused a request into an error a client can act on. Only
- * the details above reach the client; the library's own text (expected issuer, key errors) never does.
- */
+/** Only the details above reach the client, never the library's own text (docs/architecture.md#authentication). */
 export function toAuthError(failure: unknown): AppError {
   if (failure instanceof AppError) return failure;
   if (isKeySetUnavailable(failure)) {

@@ -10,7 +10,6 @@ import { JwtStrategy } from './jwt.strategy';
 import { OwnershipGuard } from './ownership.guard';
 import { TokenSigner } from './token-signer';
 
-/** Bearer-token authentication for every route (opt out with `@Public()`), ownership checks, token signing. */
 @Module({
   imports: [
     PassportModule,

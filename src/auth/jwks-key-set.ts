@@ -17,12 +17,7 @@ export interface JwksKeySetOptions {
   now?: () => number;
 }
 
-/**
- * The signing keys of a JWKS endpoint, fetched on demand, one fetch at a time and at most once per
- * `minRefetchMs`. A kid is remembered as unknown only when a fetch it started lacked it; a kid that arrives
- * while fetches are throttled is refused without being remembered, so a key published before its first
- * use is always picked up by the first request after the interval.
- */
+/** A JWKS fetched on demand, throttled, never poisoned by throttled kids: docs/architecture.md#authentication. */
 export class JwksKeySet {
   private keys: JwksKey[] = [];
   private fetchedAt = Number.NEGATIVE_INFINITY;

@@ -6,7 +6,6 @@ import type { AuthUser } from './auth-user';
 import { JWT_STRATEGY } from './jwt.strategy';
 import { IS_PUBLIC_KEY } from '../common/http/public.decorator';
 
-/** The global guard: every route needs a valid bearer token unless it is marked `@Public()`. */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   constructor(private readonly reflector: Reflector) {
@@ -21,10 +20,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     return isPublic === true || super.canActivate(context);
   }
 
-  /**
-   * `err` is what our own claim checks threw (or a bug, left for the filter to log as a 500); `info` is
-   * why passport-jwt refused the token. Both become a problem the client can act on.
-   */
+  /** `err`: our claim checks threw (or a bug, logged as a 500); `info`: why passport-jwt refused the token. */
   override handleRequest<TUser = AuthUser>(err: unknown, user: TUser | false | null, info: unknown): TUser {
     if (err) throw err instanceof TokenRejectedError ? toAuthError(err) : err;
     if (!user) throw toAuthError(info);

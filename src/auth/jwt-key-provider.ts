@@ -10,10 +10,7 @@ import { precheckToken, tokenKid } from './token-precheck';
 type JwtConfig = AppConfig['jwt'];
 
 const HMAC_ALGORITHMS: Algorithm[] = ['HS256'];
-/**
- * SPEC §2 also names EdDSA, but passport-jwt verifies with jsonwebtoken 9, which cannot verify
- * EdDSA (auth0/node-jsonwebtoken#987): such tokens get "algorithm not accepted" until the verifier changes.
- */
+/** No EdDSA (SPEC §2 names it): jsonwebtoken 9 cannot verify it (auth0/node-jsonwebtoken#987). */
 const JWKS_ALGORITHMS: Algorithm[] = ['RS256', 'ES256'];
 
 const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
@@ -26,10 +23,7 @@ export function acceptedAlgorithms(jwt: JwtConfig): Algorithm[] {
   return jwt.jwksUrl ? JWKS_ALGORITHMS : HMAC_ALGORITHMS;
 }
 
-/**
- * Supplies the verification key, after refusing a token no key could make acceptable (see precheckToken):
- * the client gets a precise reason, and a JWKS fetch is never spent on a token that cannot pass.
- */
+/** Prechecks first, so a JWKS fetch is never spent on a token that cannot pass. */
 export function createKeyProvider(jwt: JwtConfig, hmacSecret: string | undefined): SecretOrKeyProvider<unknown> {
   const algorithms: string[] = acceptedAlgorithms(jwt);
   const lookUpKey = keyLookup(jwt, hmacSecret);
@@ -51,9 +45,8 @@ function keyLookup(jwt: JwtConfig, hmacSecret: string | undefined): SecretOrKeyP
     };
   }
   if (!hmacSecret) throw new Error('JWT verification needs JWT_SECRET or JWT_JWKS_URL');
-  // A KeyObject, built once: given a string, jsonwebtoken first tries it as a PEM public key on every
-  // verify (~0.7 ms of CPU each, most of a simple request's cost) before using it as a secret.
-  // passport-jwt hands the key to jsonwebtoken untouched; its typings predate KeyObject support.
+  // A KeyObject: given a string, jsonwebtoken tries it as a PEM on every verify (~0.7 ms CPU) first.
+  // passport-jwt's typings predate KeyObject support.
   const secret = createSecretKey(Buffer.from(hmacSecret, 'utf8')) as unknown as string;
   return (_request, _rawJwtToken, done) => done(null, secret);
 }

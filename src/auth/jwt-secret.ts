@@ -10,10 +10,7 @@ export class JwtSecret {
   constructor(readonly value: string | undefined) {}
 }
 
-/**
- * The server creates the development secret at boot; `npm run token` only reads it, so it never signs with a
- * secret the server does not hold (then the value stays unset).
- */
+/** Only the server creates the development secret, so `npm run token` never signs with one it lacks. */
 export type DevSecretMode = 'create' | 'read';
 
 export function resolveJwtSecret(config: AppConfig, devSecret: DevSecretMode): JwtSecret {

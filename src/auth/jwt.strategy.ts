@@ -22,9 +22,8 @@ function buildJwtStrategyOptions(jwt: AppConfig['jwt'], secret: JwtSecret): JwtS
     jwtFromRequest: bearerToken,
     secretOrKeyProvider: createKeyProvider(jwt, secret.value),
     passReqToCallback: true,
-    // passport-jwt copies these four over jsonWebTokenOptions, undefined or not, so they must be set
-    // here: an `algorithms` inside jsonWebTokenOptions would be dropped, and jsonwebtoken would then
-    // accept every algorithm the key type allows.
+    // Top-level only: passport-jwt overwrites these in jsonWebTokenOptions, and without `algorithms`
+    // jsonwebtoken accepts every algorithm the key type allows.
     algorithms: acceptedAlgorithms(jwt),
     issuer: jwt.issuer,
     audience: jwt.audience,
@@ -34,7 +33,6 @@ function buildJwtStrategyOptions(jwt: AppConfig['jwt'], secret: JwtSecret): JwtS
   };
 }
 
-/** Verifies `Authorization: Bearer <JWT>` (signature, alg, exp, nbf, iss, aud) and checks the claims we rely on. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   private readonly mcpAudiences: ReadonlySet<string>;

@@ -1,10 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-/**
- * The server names of MCP_CONFIG: the `aud` of every `{{user_token}}`, so never an audience of this service.
- * Read here rather than from the agent (auth imports no feature); an unreadable file gives none, and the
- * agent then stops the boot with the precise problem.
- */
+/** MCP_CONFIG's server names, never our audience; unreadable gives none (the agent then fails the boot). */
 export function mcpServerAudiences(mcpConfigPath: string | undefined): ReadonlySet<string> {
   if (mcpConfigPath === undefined) return new Set();
   try {

@@ -6,10 +6,7 @@ export const MCP_TOKEN_TYPE = 'mcp-user+jwt';
 /** Names the purpose of the derived key; changing it invalidates every key operators copied. */
 export const MCP_TOKEN_KEY_LABEL = 'chat-service/mcp-user-token/v1';
 
-/**
- * The HS256 secret of `{{user_token}}`s: HMAC-SHA256(JWT_SECRET, label) in hex, used as the secret's text.
- * An MCP server given it can verify its tokens, and a token signed with it never verifies here.
- */
+/** HMAC-SHA256(JWT_SECRET, label) in hex: an MCP server given it can verify its tokens, never forge ours. */
 export function deriveMcpTokenSecret(jwtSecret: string): string {
   return createHmac('sha256', jwtSecret).update(MCP_TOKEN_KEY_LABEL).digest('hex');
 }

@@ -5,10 +5,7 @@ import type { AuthRequest } from './auth-user';
 
 const USER_ID_PARAM = 'user_id';
 
-/**
- * For `/api/:user_id/...` routes: a token may only act for its own subject. Runs after the global
- * JWT guard, so `request.user` is set on every route that is not `@Public()`.
- */
+/** A token acts only for its own subject; runs after the global JWT guard, so `request.user` is set. */
 @Injectable()
 export class OwnershipGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {

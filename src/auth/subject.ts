@@ -4,10 +4,7 @@ import { MAX_SUBJECT_LENGTH } from './auth-failure';
 // Control characters, and whitespace at either end (JS \s covers Unicode spaces and the BOM).
 const CONTROL_OR_EDGE_SPACE = /\p{Cc}|^\s|\s$/u;
 
-/**
- * A user id that reaches every system downstream unchanged: header-based MCP servers trim and normalise ids,
- * so two ids that differ only there would become one user. NUL and lone surrogates cannot be stored.
- */
+/** Header-based MCP servers trim and normalise ids: two ids differing only there would be one user. */
 export function isWellFormedSubject(sub: string): boolean {
   return (
     sub.length > 0 &&

@@ -6,12 +6,7 @@ const ACCEPTED_TYPES = new Set(['jwt', 'application/jwt', 'at+jwt', 'application
 const MAX_NUMERIC_DATE = 253_402_300_799;
 const TIME_CLAIMS = ['exp', 'nbf', 'iat'] as const;
 
-/**
- * Refuses, before any key is looked up, a token no key could make acceptable: unsigned or of an algorithm not
- * pinned, of another type (an MCP server's `{{user_token}}`), with `crit` extensions, or with a time claim that
- * is not a finite date (`1e400` parses to Infinity, which jsonwebtoken takes as "never expires").
- * Undecodable tokens pass: jsonwebtoken reports them malformed.
- */
+/** What no key could make acceptable, refused before key lookup: docs/architecture.md#authentication. */
 export function precheckToken(token: string, algorithms: readonly string[]): TokenRejection | undefined {
   const [headerPart, payloadPart] = token.split('.');
   const header = decodePart(headerPart);
@@ -45,7 +40,6 @@ function decodePart(part: string | undefined): Record<string, unknown> | undefin
   }
 }
 
-/** The header's `kid`, if it has a string one. */
 export function tokenKid(token: string): string | undefined {
   const kid = decodePart(token.split('.')[0])?.kid;
   return typeof kid === 'string' ? kid : undefined;

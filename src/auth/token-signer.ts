@@ -13,7 +13,6 @@ export interface SignTokenOptions {
   ttlSeconds?: number;
 }
 
-/** Signs short-lived HS256 tokens with the configured secret, carrying the `iss`/`aud` this service checks. */
 @Injectable()
 export class TokenSigner {
   constructor(
@@ -27,7 +26,6 @@ export class TokenSigner {
     return this.jwtSecret.value !== undefined;
   }
 
-  /** A token this service accepts, for a user. */
   sign(userId: string, options: SignTokenOptions = {}): string {
     if (!isUserSubject(userId)) throw new Error(invalidUserIdMessage(userId));
     const signOptions = this.baseOptions(this.secret(), options.ttlSeconds);
@@ -35,10 +33,7 @@ export class TokenSigner {
     return this.jwtService.sign({ sub: userId }, signOptions);
   }
 
-  /**
-   * A `{{user_token}}` for one MCP server (`aud` = its name): signed with a key derived for that purpose and
-   * typed {@link MCP_TOKEN_TYPE}, so this service never accepts it back. `userId` may be the service's own identity.
-   */
+  /** Derived key and {@link MCP_TOKEN_TYPE}, so this service never accepts it back; `userId` may be the service. */
   signForMcpServer(userId: string, server: string, ttlSeconds: number): string {
     if (!isWellFormedSubject(userId)) throw new Error(invalidUserIdMessage(userId));
     const signOptions = this.baseOptions(deriveMcpTokenSecret(this.secret()), ttlSeconds);

@@ -5,12 +5,7 @@ import { ApiProblemResponses } from '../common/problem/api-problem-responses.dec
 import { MAX_SUBJECT_LENGTH } from './auth-failure';
 import { OwnershipGuard } from './ownership.guard';
 
-/**
- * A controller under `/api/:user_id/...`: the bearer token is required (global guard) and must
- * belong to `user_id`; the shared error responses are documented once here. The OwnershipGuard
- * proves `user_id` equals the token's already validated `sub`, so handlers take the user from
- * `@CurrentUser()` and the path segment needs no validation pass of its own.
- */
+/** `/api/:user_id/...`, owner only (OwnershipGuard), shared error responses: docs/architecture.md#authentication. */
 export function UserScopedController(path: string, tag: string): ClassDecorator {
   return applyDecorators(
     Controller(`api/:user_id/${path}`),

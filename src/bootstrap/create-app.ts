@@ -49,10 +49,7 @@ function sendRouterError(error: FastifyError, request: FastifyRequest, reply: Fa
     .send(problem);
 }
 
-/**
- * Everything that makes an application instance ours, shared by main.ts and the e2e tests so the
- * tests exercise the same request ids, error handling and docs as production.
- */
+/** Shared by main.ts and the e2e tests, so tests exercise production's edge (docs/architecture.md#the-http-edge). */
 export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const fastify = app.getHttpAdapter().getInstance();
   const config = app.get(AppConfig);
@@ -85,8 +82,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   });
   setupSwagger(app);
   await app.init();
-  // The API speaks JSON only: any other body type is a 415, not a string or a form that reaches a handler.
-  // Nest adds its form parser during init().
+  // JSON only (any other body type is a 415); Nest adds its form parser during init().
   fastify.removeContentTypeParser(['text/plain', 'application/x-www-form-urlencoded']);
   useStrictUtf8Json(fastify);
   await fastify.ready();

@@ -7,12 +7,7 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
 const METHOD_NAME = /^[a-z][a-zA-Z0-9]*$/;
 const COMPONENT_SCHEMA_REF = '#/components/schemas/';
 
-/**
- * What a document must satisfy before it is published (SPEC §10), beyond what Redocly and Spectral
- * check: no 2xx body schema, nor any schema reachable from one, is a bare `object` (generated clients
- * type it as an empty record), and every operation id is a unique camelCase method name.
- * Returns one line per violation; empty means the document passes.
- */
+/** SPEC §10 beyond Redocly and Spectral (docs/openapi.md): one line per violation, none when it passes. */
 export function findOpenApiViolations(document: OpenAPIObject): string[] {
   const violations: string[] = [];
   const schemas = (document.components?.schemas ?? {}) as Record<string, Schema>;

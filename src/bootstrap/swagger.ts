@@ -45,10 +45,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
   return finishDocument(SwaggerModule.createDocument(app, config));
 }
 
-/**
- * What decorators cannot say per route: the shared header components, `x-request-id` (and the CORS
- * origin) on every response, and `security: []` on the routes `@Public()` opens.
- */
+/** What decorators cannot say per route: shared headers on every response, `security: []` on `@Public()` routes. */
 function finishDocument(document: OpenAPIObject): OpenAPIObject {
   document.components = { ...document.components, headers: API_RESPONSE_HEADERS };
   for (const item of Object.values(document.paths)) {

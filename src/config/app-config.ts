@@ -178,10 +178,7 @@ export class ConfigError extends Error {
   }
 }
 
-/**
- * Reads and validates the environment once at boot. Every bad key is reported together, so an
- * operator fixes them in one pass.
- */
+/** Every bad key is reported together, so an operator fixes them in one pass. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -255,11 +252,7 @@ export type DatabasePooler = 'pgbouncer' | 'none';
 /** PgBouncer's default port; a PostgreSQL server listening there is rare enough to guess from it. */
 const PGBOUNCER_DEFAULT_PORT = '6432';
 
-/**
- * `auto` guesses from the URL: nothing sent through a transaction-mode pooler tells it apart from
- * PostgreSQL (SHOW and current_setting reach a server), so the port is the practical sign. A wrong
- * `none` is still safe: PreparedStatements falls back when a named statement fails.
- */
+/** `auto`: nothing sent through a pooler tells it apart, so the port is the sign; a wrong `none` is still safe. */
 export function resolvePooler(setting: 'auto' | DatabasePooler, databaseUrl: string | undefined): DatabasePooler {
   if (setting !== 'auto') return setting;
   if (!databaseUrl) return 'none';

@@ -1,10 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { AppConfig, loadConfig } from './app-config';
 
-/**
- * Provides the validated {@link AppConfig}. `forRoot(config)` takes a configuration already loaded
- * (main.ts loads it once, before the HTTP adapter exists; tests pass their own).
- */
+/** `forRoot(config)` takes a loaded config: main.ts loads it before the HTTP adapter exists; tests pass theirs. */
 @Global()
 @Module({
   providers: [{ provide: AppConfig, useFactory: () => loadConfig(process.env) }],

@@ -4,10 +4,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 /** Buckets from 5 ms to 2 min: a chat turn spans database round trips to long model generations. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
-/**
- * The service's Prometheus instruments, one registry per application (so test apps don't collide).
- * Recording is a few arithmetic operations: nothing here does I/O on the request path.
- */
+/** One registry per application (so test apps don't collide); no I/O on the request path. */
 @Injectable()
 export class Metrics {
   readonly registry = new Registry();

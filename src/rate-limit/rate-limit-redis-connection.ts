@@ -5,11 +5,7 @@ const CONNECT_TIMEOUT_MS = 2_000;
 /** Redis answers in well under a millisecond; one that hangs longer is treated as down for that request. */
 const COMMAND_TIMEOUT_MS = 500;
 
-/**
- * The rate limiter's Redis client (one per process). While Redis is away it fails fast — no offline
- * queue, bounded connect and command times — so the in-process insurance limiter answers instead; it
- * keeps reconnecting in the background and logs each outage once, not every retry.
- */
+/** Fails fast while Redis is away, so the insurance limiter answers (docs/architecture.md#rate-limits). */
 export class RateLimitRedisConnection {
   readonly client: Redis;
   /** Unset until the first connection attempt settles. */

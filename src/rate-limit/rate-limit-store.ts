@@ -11,12 +11,7 @@ import { RATE_LIMIT_NAMESPACE, rateLimitKeyPrefix } from './rate-limit-key';
 import { RateLimitRedisConnection } from './rate-limit-redis-connection';
 import { RateLimiter, type RateLimitDecision, type RateLimitPolicy } from './rate-limiter';
 
-/**
- * Where every per-user budget is kept, over rate-limiter-flexible: in Redis when REDIS_URL is set, so
- * every replica spends from one budget per user; in process otherwise. One Redis connection serves all
- * policies, each under its own key prefix. When Redis fails, an in-memory insurance limiter answers, so
- * requests are still served and limited, per replica, until Redis is back.
- */
+/** Redis when REDIS_URL is set, else in process; an insurance limiter while Redis fails (docs/architecture.md). */
 @Injectable()
 export class RateLimitStore implements OnModuleInit, OnApplicationShutdown {
   private readonly redis?: RateLimitRedisConnection;

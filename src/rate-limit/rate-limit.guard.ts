@@ -11,11 +11,7 @@ import {
 } from './rate-limit-headers';
 import type { RateLimiter } from './rate-limiter';
 
-/**
- * Spends one unit of the caller's budget. Put it after the JWT guard (and OwnershipGuard where the route
- * has one), so every authenticated, authorized request counts — one that later fails validation too —
- * and refused ones (401, 403) do not. The RateLimit headers go on every counted response, the 429 included.
- */
+/** After the JWT guard and OwnershipGuard, so 401s and 403s spend nothing (docs/architecture.md#rate-limits). */
 export abstract class RateLimitGuard implements CanActivate {
   /** `subject`: what is counted, as the 429's detail names it ("chat requests"). */
   protected constructor(

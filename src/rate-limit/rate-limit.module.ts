@@ -6,11 +6,7 @@ import { DEFAULT_RATE_LIMIT_NAMESPACE, RATE_LIMIT_NAMESPACE } from './rate-limit
 import { RateLimitStore } from './rate-limit-store';
 import { RATE_LIMIT_WINDOW_SECONDS } from './rate-limiter';
 
-/**
- * The per-user budgets (chat, `/mcp`), in one store. Import it where `@UseGuards(ChatRateLimitGuard)` or
- * `McpRateLimitGuard` is used: Nest builds the guard in the controller's module, from the limiters
- * exported here (one module instance, so one store and one Redis connection, per application).
- */
+/** Import it where its guards are used: Nest builds a guard in the controller's module, from these exports. */
 @Module({
   providers: [
     { provide: RATE_LIMIT_NAMESPACE, useValue: DEFAULT_RATE_LIMIT_NAMESPACE },

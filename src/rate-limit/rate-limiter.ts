@@ -6,7 +6,6 @@ export interface RateLimitPolicy {
   windowSeconds: number;
 }
 
-/** The outcome of spending one unit of a user's budget. */
 export interface RateLimitDecision {
   allowed: boolean;
   /** Units left in the current window (0 once exhausted). */
@@ -17,10 +16,7 @@ export interface RateLimitDecision {
 
 export const RATE_LIMIT_WINDOW_SECONDS = 60;
 
-/**
- * A per-user budget of requests, behind a token so a test can swap the store. Every call spends a
- * unit, refused ones included; the window is fixed and starts at a user's first request.
- */
+/** Behind a token so a test can swap the store; every call spends a unit, refused ones included. */
 export abstract class RateLimiter {
   abstract readonly policy: RateLimitPolicy;
   abstract consume(userId: string): Promise<RateLimitDecision>;

@@ -5,15 +5,11 @@ export interface AppErrorOptions {
   retryAfterSeconds?: number;
   /** Extra members of the problem object, e.g. `conversation_id` of a failed turn. */
   extensions?: Record<string, unknown>;
-  /** Field-level validation problems. */
   errors?: { field: string; message: string }[];
   cause?: unknown;
 }
 
-/**
- * A domain error: services throw it with a stable code and a message fit for the client; the
- * problem filter maps the code to an HTTP status. Services never speak HTTP.
- */
+/** Services throw a stable code and a client-fit message; the problem filter picks the status. */
 export class AppError extends Error {
   readonly retryAfterSeconds?: number;
   readonly extensions?: Record<string, unknown>;

@@ -15,12 +15,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 const REDACTED = '[redacted]';
 
-/**
- * A logged error without the values a failed query carried: TypeORM's QueryFailedError keeps the
- * statement's `parameters`, and PostgreSQL's `detail` repeats the offending row (`Key (…)=(…)`),
- * both user text. The SQL, SQLSTATE and constraint name stay: they are what an operator needs.
- * Takes serialized errors (plain objects) and returns a redacted copy.
- */
+/** Drops `parameters` and PostgreSQL's `detail` (user text) from a serialized error; SQL and SQLSTATE stay. */
 export function redactQueryValues(value: unknown, driverError = false): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const fields = value as Record<string, unknown>;

@@ -1,7 +1,4 @@
-/**
- * Every stable error code a client can see (SPEC §4). Adding a code without describing it in
- * {@link ERROR_CODES} fails to compile.
- */
+/** Every stable error code a client can see (SPEC §4). */
 export type ErrorCode =
   | 'validation_failed'
   | 'invalid_json'

@@ -1,10 +1,7 @@
 import type { HeaderObject, HeadersObject } from '@nestjs/swagger';
 import { REQUEST_ID_HEADER } from './request-id';
 
-/**
- * Response headers as the OpenAPI document describes them, once, under `components.headers`;
- * responses refer to them with {@link apiHeaders}.
- */
+/** Response headers under `components.headers`; responses refer to them with {@link apiHeaders}. */
 export const API_RESPONSE_HEADERS = {
   [REQUEST_ID_HEADER]: {
     description:

@@ -8,10 +8,7 @@ export interface ConnectionLimits {
   maxConnectionsPerIp: number;
 }
 
-/**
- * Bounds open sockets: in total (Node's own `maxConnections`, which drops the excess) and per peer
- * address (Node has no such setting; a socket over the bound is destroyed before any byte is read).
- */
+/** In total (Node's `maxConnections`) and per peer address, which Node has no setting for. */
 export function limitConnections(server: Server, limits: ConnectionLimits): void {
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
   if (limits.maxConnectionsPerIp === 0) return;

@@ -3,11 +3,7 @@ import { AppError } from '../errors/app-error';
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/**
- * Fastify decodes a body leniently: invalid UTF-8 (a lone surrogate sent as raw bytes) would become
- * U+FFFD and be stored as if the client had sent it. Decode strictly, then parse as Fastify does
- * (its proto-poisoning checks included).
- */
+/** Strict UTF-8 (Fastify's lenient decode would store U+FFFD), then parsed as Fastify does, proto checks too. */
 export function useStrictUtf8Json(fastify: FastifyInstance): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');

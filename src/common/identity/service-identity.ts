@@ -1,5 +1,2 @@
-/**
- * The service's own identity towards MCP servers: tool discovery speaks for it (`{{user_id}}` renders as this,
- * `{{user_token}}` is signed for this `sub`). No user may ever be it, so a server can treat it as "list tools only".
- */
+/** Who tool discovery speaks for; no user may be it (docs/architecture.md#per-user-mcp-discovery). */
 export const SERVICE_IDENTITY = 'chat-service';

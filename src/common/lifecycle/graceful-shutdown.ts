@@ -3,11 +3,7 @@ import type { Logger } from 'pino';
 
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
-/**
- * On SIGTERM/SIGINT: refuse new turns, let running ones finish (the grace period), close MCP clients
- * and the database, then exit 0 (1 if the shutdown failed) — saying so at each step, so an operator
- * reading the log knows whether the replica stopped cleanly. A second signal does not start another.
- */
+/** The steps and their logging: docs/architecture.md#the-http-edge. A second signal does not start another. */
 export function shutDownGracefullyOnSignals(app: INestApplication, logger: Logger, graceMs: number): void {
   let stopping = false;
   for (const signal of SHUTDOWN_SIGNALS) {

@@ -4,11 +4,7 @@ import { redactQueryValues } from '../errors/database-errors';
 const serializeError = (error: unknown): unknown =>
   redactQueryValues(error instanceof Error ? pino.stdSerializers.err(error) : error);
 
-/**
- * One JSON logger for the process. Requests are logged by Fastify's serializers (method, url,
- * status, request id) — never bodies or headers, so message text and tokens stay out of the log;
- * errors without the values of a failed query (see redactQueryValues).
- */
+/** Never bodies or headers (message text, tokens); errors without a failed query's values (redactQueryValues). */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {

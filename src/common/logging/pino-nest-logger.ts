@@ -1,11 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Level, Logger } from 'pino';
 
-/**
- * Routes Nest's log lines (bootstrap, modules, and our own `new Logger(Context)` calls) into the same
- * structured pino stream as requests. Both call styles work: Nest's `(message, stack?)` and pino's
- * `({ err, ...fields }, message)`; Nest appends the context as the last argument.
- */
+/** Nest's `(message, stack?)` and pino's `({ err, ...fields }, message)`; Nest appends the context last. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 

@@ -2,18 +2,12 @@ import { AppError } from '../errors/app-error';
 
 export type CursorPosition = Record<string, string | number>;
 
-/**
- * Opaque keyset cursors: base64url JSON that clients pass back unchanged. The `scope` binds a
- * cursor to the listing it came from, so one from another conversation is rejected, not misread.
- */
+/** The `scope` binds a cursor to its listing, so another conversation's is refused, not misread. */
 export function encodeCursor(scope: string, position: CursorPosition): string {
   return Buffer.from(JSON.stringify({ scope, ...position })).toString('base64url');
 }
 
-/**
- * Decodes a cursor into exactly the fields `parse` accepts. `parse` returns a new object built from
- * the fields it checked (or undefined), so nothing a client adds to a cursor reaches a query.
- */
+/** `parse` builds a new object of the fields it checked, so nothing a client adds reaches a query. */
 export function decodeCursor<T extends object>(
   cursor: string,
   { scope, field }: { scope: string; field: string },
@@ -41,10 +35,7 @@ function invalidCursor(field: string): AppError {
 /** The exact text form keyset cursors carry (microseconds, UTC), so the database cast cannot fail on its shape. */
 const CURSOR_TIMESTAMP = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-/**
- * True for a cursor timestamp both JS and PostgreSQL can represent: a real calendar date (2020-02-30
- * does not round-trip) in years 0001..9999 (PostgreSQL refuses year 0000, which JS accepts).
- */
+/** A real calendar date (2020-02-30 does not round-trip) in 0001..9999 (PostgreSQL refuses year 0000). */
 export function isCursorTimestamp(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   const match = CURSOR_TIMESTAMP.exec(value);

@@ -27,7 +27,6 @@ const HEADERS: Record<number, ApiResponseHeader[]> = {
   503: ['Retry-After'],
 };
 
-/** Documents each listed status as a problem+json response. */
 export function ApiProblemResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ApiExtraModels(ProblemDto),

@@ -27,11 +27,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 }
 
-/**
- * Logged under the request id the client was given. An unexpected failure (500) is logged in full,
- * stack and cause included; an operational one (a dependency down or unconfigured: 502, 503, 504) is
- * a warning naming the cause without a stack; a client error is one info line.
- */
+/** 500 in full, 502/503/504 a warning naming the cause, client errors one info line. */
 export function logProblem(request: FastifyRequest, exception: unknown, problem: Problem): void {
   const { code, status } = problem;
   if (status === 500) {

@@ -43,10 +43,7 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string }> = {
   },
 };
 
-/**
- * Turns any thrown value into a problem object. Only details we wrote ourselves reach the client:
- * an unexpected error becomes a generic 500 so no stack, SQL or provider text leaks.
- */
+/** Only our own details reach the client: anything else is a generic 500, so no stack, SQL or provider text leaks. */
 export function toProblem(error: unknown, requestId: string, instance: string): ProblemResponse {
   const { code, detail, appError } = classify(error);
   const { status, title } = describeErrorCode(code);

@@ -5,11 +5,7 @@ export function isStorableText(value: string): boolean {
   return !value.includes('\u0000') && value.isWellFormed();
 }
 
-/**
- * Text we did not receive from the client (the model's answer, its tool arguments) in a form PostgreSQL
- * stores: NULs and lone surrogates become U+FFFD. A client's own text is refused instead (IsStorableText);
- * the model's cannot be sent back, and failing the turn over it would lose the whole answer.
- */
+/** For the model's text, not the client's (refused by IsStorableText): failing a turn would lose the answer. */
 export function toStorableText(value: string): string {
   return value.replaceAll('\u0000', '\uFFFD').toWellFormed();
 }

@@ -4,16 +4,10 @@ import { AppError } from '../errors/app-error';
 
 /** Deeper than any of our DTOs, far shallower than what overflows class-transformer's recursion. */
 const MAX_INPUT_DEPTH = 32;
-/**
- * Keys class-transformer skips (they name Object.prototype members), so the whitelist never sees
- * them: they are refused here instead of silently dropped.
- */
+/** class-transformer skips these, so the whitelist never sees them: refused here, not silently dropped. */
 const PROTOTYPE_KEYS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
 
-/**
- * Strict validation for every body, query and param DTO: undeclared fields are errors (not silently
- * dropped), and each bad field is reported by its path.
- */
+/** Undeclared fields are errors, not silently dropped; each bad field is reported by its path. */
 export class StrictValidationPipe extends ValidationPipe {
   constructor() {
     super({
@@ -34,8 +28,7 @@ export class StrictValidationPipe extends ValidationPipe {
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query') assertPlainInput(value);
-    // The common case of a route without query parameters: an empty input against a DTO with no
-    // fields cannot fail, so the class-transformer and class-validator passes are skipped.
+    // An empty input against a DTO with no fields cannot fail: skip both passes.
     if (metadata.metatype && this.toValidate(metadata) && isEmptyObject(value) && this.isFieldless(metadata.metatype)) {
       return new metadata.metatype();
     }
