@@ -8,8 +8,8 @@ import {
   toolUseAnswer,
   toolUseBlock,
 } from '../../test/support/fake-llm-client';
+import { silentMetrics } from '../../test/support/silent-metrics';
 import { loadConfig } from '../config/app-config';
-import { Metrics } from '../metrics/metrics.service';
 import { TOOL_ROUND_LIMIT_STOP_REASON, type AgentTurnInput, type ContextMessage } from './agent-turn';
 import { AgentService } from './agent.service';
 import type { LlmRequest } from './llm/llm-client';
@@ -32,8 +32,7 @@ const TOOLS: ToolList = {
   ],
 };
 
-/** Only recorded to, never read: one for the file. */
-const metrics = new Metrics();
+const metrics = silentMetrics<ConstructorParameters<typeof AgentService>[5]>();
 const succeed: ToolCallHandler = (tool) => ({ isError: false, text: `${tool} done`, durationMs: 1 });
 
 /** The agent with its real tool runner and catalogue, over a fake model and a fake MCP registry. */

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { problemOf } from '../../../test/support/app-error';
+import { silentMetrics } from '../../../test/support/silent-metrics';
 import { loadConfig } from '../../config/app-config';
-import { Metrics } from '../../metrics/metrics.service';
 import type { ConversationRepository, LeaseAttempt } from '../repositories/conversation.repository';
 import { TurnLeaseService } from './turn-lease.service';
 
@@ -40,12 +40,8 @@ class FakeConversations implements LeaseStatements {
   }
 
   async createWithFirstMessage(
-    userId: string,
-    _title: string,
-    _content: string,
-    lease: { owner: string; ttlMs: number },
-    maxConversations: number,
-  ): Promise<{ conversationId: string; messageId: string; seq: number } | null> {
+    ...[userId, , , lease, maxConversations]: Parameters<ConversationRepository['createWithFirstMessage']>
+  ): ReturnType<ConversationRepository['createWithFirstMessage']> {
     const owned = [...this.rows.values()].filter((row) => row.userId === userId).length;
     if (owned >= maxConversations) return null;
     const conversationId = `conversation-${this.rows.size + 1}`;
@@ -86,7 +82,7 @@ class FakeConversations implements LeaseStatements {
   }
 }
 
-const metrics = new Metrics();
+const metrics = silentMetrics<ConstructorParameters<typeof TurnLeaseService>[2]>();
 
 function setUp(env: Record<string, string> = {}) {
   const config = loadConfig({
