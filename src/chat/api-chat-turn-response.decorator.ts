@@ -1,13 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
-import type { AgentEvent } from '../agent/agent-turn';
 import { apiHeaders } from '../common/http/api-headers';
 import { CHAT_STREAM_EVENTS } from './dto/chat-stream-event.dto';
 import { ChatTurnDto } from './dto/chat-turn.dto';
 import { EVENT_STREAM } from './sse/turn-streamer';
-
-// Every event the agent emits is documented.
-const _everyAgentEventDocumented: readonly (keyof typeof CHAT_STREAM_EVENTS)[] = [] as AgentEvent['type'][];
 
 const events = Object.entries(CHAT_STREAM_EVENTS);
 

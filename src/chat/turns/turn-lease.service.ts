@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics.service';
-import { conversationNotFound } from '../chat-errors';
+import { conversationBusy, conversationLimitReached, conversationNotFound } from '../chat.errors';
 import { ConversationRepository } from '../repositories/conversation.repository';
 
 const FIRST_POLL_MS = 20;
@@ -117,22 +116,4 @@ export class TurnLeaseService {
   private hold(conversationId: string, owner: string): TurnLease {
     return new TurnLease(conversationId, owner, this.conversations, this.config.chat.leaseTtlMs, this.logger);
   }
-}
-
-/**
- * 409, not 422: the request is valid, the user's current state refuses it, and deleting a conversation
- * resolves it (422 here means an Idempotency-Key reused with another body).
- */
-function conversationLimitReached(max: number): AppError {
-  return new AppError(
-    'conversation_limit_reached',
-    `You have reached the limit of ${max} conversations: delete one you no longer need to start a new one.`,
-  );
-}
-
-/** Turns take seconds, so a short Retry-After fits better than the lease's (renewed) expiry. */
-function conversationBusy(): AppError {
-  return new AppError('conversation_busy', 'Another message of this conversation is being answered; retry shortly.', {
-    retryAfterSeconds: 2,
-  });
 }
