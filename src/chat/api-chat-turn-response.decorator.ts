@@ -7,10 +7,7 @@ import { EVENT_STREAM } from './sse/turn-streamer';
 
 const events = Object.entries(CHAT_STREAM_EVENTS);
 
-/**
- * The 200 of a chat turn, typed explicitly: the handler may hand the reply over to the stream
- * (`Promise<ChatTurnDto | void>`), and the Swagger plugin does not infer a union return type.
- */
+/** Explicit: the handler may hand the reply to the stream, and the plugin does not infer a union return type. */
 export function ApiChatTurnResponse(): MethodDecorator {
   return applyDecorators(
     ApiExtraModels(ChatTurnDto, ...events.map(([, model]) => model)),

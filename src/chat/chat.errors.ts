@@ -6,10 +6,7 @@ export function conversationNotFound(conversationId: string): AppError {
   return new AppError('conversation_not_found', `Conversation ${conversationId} was not found.`);
 }
 
-/**
- * 409, not 422: the request is valid, the user's current state refuses it, and deleting a conversation
- * resolves it (422 here means an Idempotency-Key reused with another body).
- */
+/** 409, not 422: the user's current state refuses a valid request (422 is an Idempotency-Key reused). */
 export function conversationLimitReached(max: number): AppError {
   return new AppError(
     'conversation_limit_reached',
@@ -70,7 +67,6 @@ export function idempotencyKeyInUse(): AppError {
   );
 }
 
-/** What a failed turn reports: its own AppError, else a stable code that reveals nothing internal. */
 export function toTurnFailure(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (isDatabaseUnavailable(error)) {

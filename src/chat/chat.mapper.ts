@@ -6,10 +6,7 @@ import type { ConversationEntity } from './entities/conversation.entity';
 import type { MessageEntity } from './entities/message.entity';
 import type { HistoryPage } from './history.service';
 
-/**
- * Whitelists the fields a client sees; entities never leave the service. Stored jsonb records are
- * copied field by field, so the API can change without migrating what is stored.
- */
+/** Field by field, jsonb records included: the API can change without migrating what is stored. */
 export function toConversationDto(conversation: ConversationEntity): ConversationDto {
   return {
     id: conversation.id,

@@ -79,15 +79,13 @@ export const CHAT_STREAM_EVENTS = {
 } as const;
 
 export type ChatStreamEventName = keyof typeof CHAT_STREAM_EVENTS;
-/** The `data:` of each event, as the streamer sends it. */
 export type ChatStreamData = { [E in ChatStreamEventName]: InstanceType<(typeof CHAT_STREAM_EVENTS)[E]>['data'] };
 
-/** The agent's events are the source of their payloads; the DTOs above only document them. */
 export type AgentEventData<T extends AgentEvent['type'] = AgentEvent['type']> = T extends AgentEvent['type']
   ? Omit<Extract<AgentEvent, { type: T }>, 'type'>
   : never;
 type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-// Fails to compile when an agent event and its documented payload drift apart, or an event is undocumented.
+// The agent's events are the source: fails to compile when a documented payload drifts or an event is undocumented.
 const _agentEventsDocumented: { [T in AgentEvent['type']]: SameShape<ChatStreamData[T], AgentEventData<T>> } = {
   'text.delta': true,
   'tool.started': true,

@@ -11,11 +11,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const POLL_MS = 50;
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 
-/**
- * Idempotency-Key for chat turns (after Stripe and the IETF draft): the first request with a key owns
- * it; a repeat with the same body gets the stored answer without calling the model, waiting a bounded
- * time for the first to finish; another body is a 422. A failed turn releases its key, so a retry runs.
- */
+/** Idempotency-Key for chat turns, after Stripe and the IETF draft; a failed turn releases its key. */
 @Injectable()
 export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(IdempotencyService.name);

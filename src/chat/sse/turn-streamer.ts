@@ -15,11 +15,7 @@ export function wantsEventStream(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes(EVENT_STREAM);
 }
 
-/**
- * Streams a turn (SPEC §5.1): `turn.started`, the agent's events as they happen, then `turn.completed`
- * with the same body as the JSON answer, or `error` with a problem object. Everything that can refuse
- * the turn already happened, as a plain HTTP error, before the first byte.
- */
+/** Streams a turn (SPEC §5.1); everything that can refuse it already happened, as a plain HTTP error. */
 @Injectable()
 export class TurnStreamer {
   constructor(

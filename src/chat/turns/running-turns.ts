@@ -4,11 +4,7 @@ import { LifecycleState } from '../../common/lifecycle/lifecycle.module';
 import { AppConfig } from '../../config/app-config';
 import { serviceShuttingDown, turnCutByShutdown } from '../chat.errors';
 
-/**
- * The turns this replica is running. On shutdown (before the HTTP server and the database close) it
- * refuses new turns, lets running ones finish within the grace period, then aborts what is left so
- * those are stored as failed rather than cut off.
- */
+/** On shutdown, turns still running after the grace period are aborted, so they are stored as failed. */
 @Injectable()
 export class RunningTurns implements BeforeApplicationShutdown {
   private readonly logger = new Logger(RunningTurns.name);

@@ -9,7 +9,6 @@ export interface SendMessageCommand {
   idempotencyKey?: string;
 }
 
-/** A started turn's state: its lease and the user's message, stored pending. */
 export interface HeldTurn {
   user: AuthUser;
   command: SendMessageCommand;
@@ -22,10 +21,7 @@ export interface TurnRunner {
   abandon(turn: HeldTurn): Promise<void>;
 }
 
-/**
- * A turn that passed every check and holds its conversation's lease. Whoever gets it either runs it
- * or abandons it; abandoning after `run` is a no-op, so callers abandon in a `finally`.
- */
+/** Holds its conversation's lease until run or abandoned; abandon after `run` is a no-op, for a `finally`. */
 export class StartedTurn {
   readonly kind = 'started' as const;
   private state: 'ready' | 'running' | 'abandoned' = 'ready';
@@ -49,7 +45,6 @@ export class StartedTurn {
     return this.runner.run(this.turn, onEvent);
   }
 
-  /** Never rejects: the message is marked failed and the lease released, best effort. */
   async abandon(): Promise<void> {
     if (this.state !== 'ready') return;
     this.state = 'abandoned';

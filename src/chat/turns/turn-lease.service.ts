@@ -44,11 +44,7 @@ export class TurnLease {
   }
 }
 
-/**
- * One turn at a time per conversation, across replicas: a lease on the conversation row, taken and
- * released with single UPDATEs (no advisory lock, no transaction held across the model call) and
- * expiring when a replica dies mid-turn. A message that finds the lease taken waits a bounded time.
- */
+/** One turn at a time per conversation, across replicas: an expiring lease on the conversation row. */
 @Injectable()
 export class TurnLeaseService {
   private readonly logger = new Logger(TurnLeaseService.name);
@@ -59,7 +55,6 @@ export class TurnLeaseService {
     private readonly metrics: Metrics,
   ) {}
 
-  /** A new conversation, its first message stored pending, and its lease held; 409 past the user's cap. */
   async startConversation(
     userId: string,
     title: string,
@@ -83,7 +78,6 @@ export class TurnLeaseService {
     };
   }
 
-  /** The conversation's lease, waiting a bounded time while another turn holds it, and the message stored pending. */
   async acquire(
     userId: string,
     conversationId: string,

@@ -36,16 +36,11 @@ export class TurnService implements TurnRunner {
     private readonly metrics: Metrics,
   ) {}
 
-  /**
-   * Everything that can refuse a turn, before anything is streamed: ownership (404), the model (503),
-   * the idempotency key (replay, 409, 422), the conversation's lease (waits, then 409). Then the user's
-   * message is stored, pending, before the model is ever called.
-   */
+  /** Every refusal happens here, before anything is streamed; the user's message is stored before the model is called. */
   async start(user: AuthUser, command: SendMessageCommand): Promise<StartedTurn | ReplayedTurn> {
     this.runningTurns.assertAccepting();
     if (!this.agent.configured) {
-      // Ownership first, so a foreign conversation is a 404 whatever the model's state. With a model,
-      // the lease statement checks it (WHERE user_id), with no round trip of its own.
+      // Ownership first: a foreign conversation is a 404 whatever the model's state.
       if (command.conversationId && !(await this.conversations.findForUser(user.userId, command.conversationId))) {
         throw conversationNotFound(command.conversationId);
       }
@@ -86,10 +81,6 @@ export class TurnService implements TurnRunner {
     await this.releaseLease(turn);
   }
 
-  /**
-   * The answer and the message's completion are stored together. On failure the message stays,
-   * marked failed with the error's code, and the error names the conversation and the message.
-   */
   private async execute(
     turn: HeldTurn,
     signal: AbortSignal,
@@ -99,7 +90,6 @@ export class TurnService implements TurnRunner {
     const { conversationId } = lease;
     const stopTimer = this.metrics.turnDuration.startTimer();
     try {
-      // The first message of a conversation has no earlier turns to read.
       const rows =
         userMessage.seq > 1
           ? await this.metrics.timeDatabase('load_context', () =>
@@ -148,10 +138,7 @@ export class TurnService implements TurnRunner {
     }
   }
 
-  /**
-   * The turn is stored: a failure to record its answer under the key must not fail it. The key then
-   * stays in flight until its lock passes, like the key of a replica that died after storing a turn.
-   */
+  /** The turn is stored: failing to record its answer under the key must not fail it (the key's lock then passes). */
   private async rememberAnswer(userId: string, key: string, response: ChatTurnDto): Promise<void> {
     await this.idempotency
       .complete(userId, key, response)
@@ -160,7 +147,7 @@ export class TurnService implements TurnRunner {
       );
   }
 
-  /** Best effort: the database may be what failed. The message then stays pending until the next turn. */
+  /** Best effort: the database may be what failed. */
   private async recordFailure({ user, command, userMessage }: HeldTurn, code: string): Promise<void> {
     await Promise.all([
       this.messages.markFailed(user.userId, userMessage.id, code),
