@@ -32,9 +32,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   }
 
   async begin(userId: string, key: string, request: unknown): Promise<IdempotencyClaim> {
-    if (!IDEMPOTENCY_KEY.test(key)) {
-      throw invalidIdempotencyKey();
-    }
+    if (!IDEMPOTENCY_KEY.test(key)) throw invalidIdempotencyKey();
     const fingerprint = fingerprintOf(request);
     // The first request may run a whole turn; past that it is presumed dead and a repeat takes over.
     const lockMs = this.config.chat.turnTimeoutMs + this.config.chat.leaseTtlMs;

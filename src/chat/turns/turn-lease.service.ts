@@ -55,6 +55,7 @@ export class TurnLeaseService {
     private readonly metrics: Metrics,
   ) {}
 
+  /** A new conversation, its first message stored pending, and its lease held; 409 past the user's cap. */
   async startConversation(
     userId: string,
     title: string,
@@ -78,6 +79,7 @@ export class TurnLeaseService {
     };
   }
 
+  /** The lease, waiting a bounded time while another turn holds it, and the message stored pending. */
   async acquire(
     userId: string,
     conversationId: string,
