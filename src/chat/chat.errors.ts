@@ -76,3 +76,16 @@ export function toTurnFailure(error: unknown): AppError {
   }
   return new AppError('internal_error', 'The turn failed unexpectedly; it has been logged.');
 }
+
+/** A failed turn's error names the conversation and the message it left stored, marked failed. */
+export function turnFailed(
+  failure: AppError,
+  cause: unknown,
+  turn: { conversationId: string; userMessageId: string },
+): AppError {
+  return new AppError(failure.code, failure.detail, {
+    cause,
+    retryAfterSeconds: failure.retryAfterSeconds,
+    extensions: { conversation_id: turn.conversationId, user_message_id: turn.userMessageId },
+  });
+}

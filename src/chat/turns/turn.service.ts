@@ -3,9 +3,8 @@ import type { AgentEvent } from '../../agent/agent-turn';
 import { AgentService } from '../../agent/agent.service';
 import { CONTEXT_ROW_LIMIT } from '../../agent/context/context-window';
 import type { AuthUser } from '../../auth/auth-user';
-import { AppError } from '../../common/errors/app-error';
 import { Metrics } from '../../metrics/metrics.service';
-import { conversationNotFound, modelNotConfigured, toTurnFailure, turnInterrupted } from '../chat.errors';
+import { conversationNotFound, modelNotConfigured, toTurnFailure, turnFailed, turnInterrupted } from '../chat.errors';
 import { toChatTurnDto } from '../chat.mapper';
 import { titleFromMessage } from '../conversation-title';
 import type { ChatTurnDto } from '../dto/chat-turn.dto';
@@ -130,11 +129,7 @@ export class TurnService implements TurnRunner {
       stopTimer({ outcome: failure.code });
       await this.recordFailure(turn, failure.code);
       await this.releaseLease(turn);
-      throw new AppError(failure.code, failure.detail, {
-        cause: error,
-        retryAfterSeconds: failure.retryAfterSeconds,
-        extensions: { conversation_id: conversationId, user_message_id: userMessage.id },
-      });
+      throw turnFailed(failure, error, { conversationId, userMessageId: userMessage.id });
     }
   }
 
