@@ -1,20 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
-import type { AgentEvent } from '../agent/agent-turn';
 import { apiHeaders } from '../common/http/api-headers';
 import { CHAT_STREAM_EVENTS } from './dto/chat-stream-event.dto';
 import { ChatTurnDto } from './dto/chat-turn.dto';
 import { EVENT_STREAM } from './sse/turn-streamer';
 
-// Every event the agent emits is documented.
-const _everyAgentEventDocumented: readonly (keyof typeof CHAT_STREAM_EVENTS)[] = [] as AgentEvent['type'][];
-
 const events = Object.entries(CHAT_STREAM_EVENTS);
 
-/**
- * The 200 of a chat turn, typed explicitly: the handler may hand the reply over to the stream
- * (`Promise<ChatTurnDto | void>`), and the Swagger plugin does not infer a union return type.
- */
+/** Explicit: the handler may hand the reply to the stream, and the plugin does not infer a union return type. */
 export function ApiChatTurnResponse(): MethodDecorator {
   return applyDecorators(
     ApiExtraModels(ChatTurnDto, ...events.map(([, model]) => model)),

@@ -5,8 +5,8 @@ import { NoQueryDto } from '../common/validation/no-query.dto';
 import { ApiProblemResponses } from '../common/problem/api-problem-responses.decorator';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { toMessageDto } from './chat.mapper';
-import { ChatService } from './chat.service';
+import { toHistoryPageDto } from './chat.mapper';
+import { HistoryService } from './history.service';
 import { ConversationParamsDto } from './dto/conversation-params.dto';
 import { HistoryQueryDto } from './dto/history-query.dto';
 import { ChatTurnDto } from './dto/chat-turn.dto';
@@ -14,13 +14,15 @@ import { HistoryPageDto } from './dto/message.dto';
 import { SendMessageDto } from './dto/send-message.dto';
 import { ChatRateLimitGuard } from '../rate-limit/chat-rate-limit.guard';
 import { TurnStreamer, wantsEventStream } from './sse/turn-streamer';
+import { TurnService } from './turns/turn.service';
 import { ApiChatTurnResponse } from './api-chat-turn-response.decorator';
 import { UserScopedController } from '../auth/user-scoped-controller.decorator';
 
 @UserScopedController('chat', 'chat')
 export class ChatController {
   constructor(
-    private readonly chat: ChatService,
+    private readonly turns: TurnService,
+    private readonly historyPages: HistoryService,
     private readonly streamer: TurnStreamer,
   ) {}
 
@@ -67,7 +69,7 @@ export class ChatController {
     // Not passthrough: Nest would send the handler's result after a stream took the reply over.
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const turn = await this.chat.startTurn(user, {
+    const turn = await this.turns.start(user, {
       message: body.message,
       conversationId: body.conversation_id,
       idempotencyKey,
@@ -87,12 +89,8 @@ export class ChatController {
   })
   @ApiProblemResponses(404)
   async history(@Param() params: ConversationParamsDto, @Query() query: HistoryQueryDto): Promise<HistoryPageDto> {
-    const page = await this.chat.getHistory(params.user_id, params.conversation_id, query.limit, query.before);
-    return {
-      conversation_id: page.conversationId,
-      messages: page.messages.map(toMessageDto),
-      has_more: page.hasMore,
-      next_cursor: page.nextCursor,
-    };
+    return toHistoryPageDto(
+      await this.historyPages.page(params.user_id, params.conversation_id, query.limit, query.before),
+    );
   }
 }

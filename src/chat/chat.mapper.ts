@@ -1,11 +1,12 @@
-import type { AgentTurnResult } from '../agent/agent-turn';
-import type { ChatTurnDto } from './dto/chat-turn.dto';
+import type { AgentTurnResult, StoredToolCall, StoredUsage } from '../agent/agent-turn';
+import type { ChatTurnDto, UsageDto } from './dto/chat-turn.dto';
 import type { ConversationDto } from './dto/conversation.dto';
-import type { MessageDto } from './dto/message.dto';
+import type { HistoryPageDto, MessageDto, ToolCallDto } from './dto/message.dto';
 import type { ConversationEntity } from './entities/conversation.entity';
 import type { MessageEntity } from './entities/message.entity';
+import type { HistoryPage } from './history.service';
 
-/** Whitelists the fields a client sees; entities never leave the service. */
+/** Field by field, jsonb records included: the API can change without migrating what is stored. */
 export function toConversationDto(conversation: ConversationEntity): ConversationDto {
   return {
     id: conversation.id,
@@ -21,10 +22,19 @@ export function toMessageDto(message: MessageEntity): MessageDto {
     id: message.id,
     role: message.role,
     content: message.content,
-    tool_calls: message.toolCalls,
+    tool_calls: message.toolCalls.map(toToolCallDto),
     status: message.status,
     error_code: message.errorCode,
     created_at: message.createdAt.toISOString(),
+  };
+}
+
+export function toHistoryPageDto(page: HistoryPage): HistoryPageDto {
+  return {
+    conversation_id: page.conversationId,
+    messages: page.messages.map(toMessageDto),
+    has_more: page.hasMore,
+    next_cursor: page.nextCursor,
   };
 }
 
@@ -40,8 +50,28 @@ export function toChatTurnDto(turn: {
     user_message_id: turn.userMessageId,
     message_id: turn.messageId,
     response: result.text,
-    tool_calls: result.toolCalls,
+    tool_calls: result.toolCalls.map(toToolCallDto),
     stop_reason: result.stopReason,
-    usage: result.usage,
+    usage: toUsageDto(result.usage),
+  };
+}
+
+function toToolCallDto(call: StoredToolCall): ToolCallDto {
+  return {
+    id: call.id,
+    tool: call.tool,
+    server: call.server,
+    arguments: call.arguments,
+    result: call.result,
+    is_error: call.is_error,
+  };
+}
+
+function toUsageDto(usage: StoredUsage): UsageDto {
+  return {
+    input_tokens: usage.input_tokens,
+    output_tokens: usage.output_tokens,
+    cache_read_input_tokens: usage.cache_read_input_tokens,
+    cache_creation_input_tokens: usage.cache_creation_input_tokens,
   };
 }

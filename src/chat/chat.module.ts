@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ChatController } from './chat.controller';
 import { AgentModule } from '../agent/agent.module';
-import { ChatService } from './chat.service';
+import { HistoryService } from './history.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
@@ -11,6 +11,7 @@ import { ExpiredLeaseSweeper } from './turns/expired-lease-sweeper';
 import { TurnStreamer } from './sse/turn-streamer';
 import { RunningTurns } from './turns/running-turns';
 import { TurnLeaseService } from './turns/turn-lease.service';
+import { TurnService } from './turns/turn.service';
 import { ConversationRepository } from './repositories/conversation.repository';
 import { MessageRepository } from './repositories/message.repository';
 
@@ -18,8 +19,9 @@ import { MessageRepository } from './repositories/message.repository';
   imports: [AgentModule, RateLimitModule],
   controllers: [ChatController, ConversationsController],
   providers: [
-    ChatService,
+    TurnService,
     ConversationsService,
+    HistoryService,
     ConversationRepository,
     MessageRepository,
     TurnLeaseService,

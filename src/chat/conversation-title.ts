@@ -11,10 +11,7 @@ export function titleFromMessage(message: string): string {
   return `${lastSpace > TITLE_LENGTH / 2 ? cut.slice(0, lastSpace) : cut}…`;
 }
 
-/**
- * The longest head of `text` within `maxLength` UTF-16 units that ends on a grapheme boundary, so an
- * emoji or a letter with its accents is kept whole or left out, never split.
- */
+/** Cuts on a grapheme boundary, so an emoji or an accented letter is never split. */
 function headOfWholeGraphemes(text: string, maxLength: number): string {
   let end = 0;
   for (const { index, segment } of graphemes.segment(text)) {

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AppError } from '../common/errors/app-error';
 import { decodeCursor, encodeCursor, isCursorTimestamp } from '../common/pagination/cursor';
-import { conversationNotFound } from './chat-errors';
+import { conversationBusyForDelete, conversationNotFound } from './chat.errors';
 import type { ConversationEntity } from './entities/conversation.entity';
 import { ConversationRepository, type ConversationPosition } from './repositories/conversation.repository';
 
@@ -50,10 +49,6 @@ export class ConversationsService {
   async delete(userId: string, conversationId: string): Promise<void> {
     const outcome = await this.conversations.deleteForUser(userId, conversationId);
     if (outcome === 'not_found') throw conversationNotFound(conversationId);
-    if (outcome === 'busy') {
-      throw new AppError('conversation_busy', 'A turn of this conversation is running; delete it when it ends.', {
-        retryAfterSeconds: 1,
-      });
-    }
+    if (outcome === 'busy') throw conversationBusyForDelete();
   }
 }

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { ApiProperty, PickType } from '@nestjs/swagger';
+import type { AgentEvent } from '../../agent/agent-turn';
 import { ProblemDto } from '../../common/problem/problem.dto';
 import { ChatTurnDto } from './chat-turn.dto';
 import { ToolCallDto } from './message.dto';
@@ -76,3 +77,17 @@ export const CHAT_STREAM_EVENTS = {
   'turn.completed': TurnCompletedEventDto,
   error: TurnErrorEventDto,
 } as const;
+
+export type ChatStreamEventName = keyof typeof CHAT_STREAM_EVENTS;
+export type ChatStreamData = { [E in ChatStreamEventName]: InstanceType<(typeof CHAT_STREAM_EVENTS)[E]>['data'] };
+
+export type AgentEventData<T extends AgentEvent['type'] = AgentEvent['type']> = T extends AgentEvent['type']
+  ? Omit<Extract<AgentEvent, { type: T }>, 'type'>
+  : never;
+type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// The agent's events are the source: fails to compile when a documented payload drifts or an event is undocumented.
+const _agentEventsDocumented: { [T in AgentEvent['type']]: SameShape<ChatStreamData[T], AgentEventData<T>> } = {
+  'text.delta': true,
+  'tool.started': true,
+  'tool.finished': true,
+};

@@ -1,8 +1,8 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app-config';
+import { idempotencyKeyInUse, idempotencyKeyReused, invalidIdempotencyKey } from '../chat.errors';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 
 export type IdempotencyClaim = { kind: 'owned' } | { kind: 'replay'; response: unknown };
@@ -11,11 +11,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const POLL_MS = 50;
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 
-/**
- * Idempotency-Key for chat turns (after Stripe and the IETF draft): the first request with a key owns
- * it; a repeat with the same body gets the stored answer without calling the model, waiting a bounded
- * time for the first to finish; another body is a 422. A failed turn releases its key, so a retry runs.
- */
+/** Idempotency-Key for chat turns, after Stripe and the IETF draft; a failed turn releases its key. */
 @Injectable()
 export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(IdempotencyService.name);
@@ -36,11 +32,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   }
 
   async begin(userId: string, key: string, request: unknown): Promise<IdempotencyClaim> {
-    if (!IDEMPOTENCY_KEY.test(key)) {
-      throw new AppError('validation_failed', 'Idempotency-Key must be 1..255 visible ASCII characters.', {
-        errors: [{ field: 'Idempotency-Key', message: 'must be 1..255 visible ASCII characters' }],
-      });
-    }
+    if (!IDEMPOTENCY_KEY.test(key)) throw invalidIdempotencyKey();
     const fingerprint = fingerprintOf(request);
     // The first request may run a whole turn; past that it is presumed dead and a repeat takes over.
     const lockMs = this.config.agent.turnTimeoutMs + this.config.chat.leaseTtlMs;
@@ -49,12 +41,12 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
       if (await this.keys.claim(userId, key, fingerprint, lockMs)) return { kind: 'owned' };
       const record = await this.keys.find(userId, key);
       if (record) {
-        if (record.fingerprint !== fingerprint) throw keyReused();
+        if (record.fingerprint !== fingerprint) throw idempotencyKeyReused();
         if (record.state === 'completed') return { kind: 'replay', response: record.response };
         if (record.lockedUntilPassed && (await this.keys.takeOver(userId, key, fingerprint, lockMs))) {
           return { kind: 'owned' };
         }
-        if (Date.now() >= deadline) throw keyInUse();
+        if (Date.now() >= deadline) throw idempotencyKeyInUse();
         await sleep(POLL_MS);
       }
     }
@@ -80,18 +72,4 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
 
 function fingerprintOf(request: unknown): string {
   return createHash('sha256').update(JSON.stringify(request)).digest('hex');
-}
-
-function keyReused(): AppError {
-  return new AppError('idempotency_key_reused', 'This Idempotency-Key was used with another request body.');
-}
-
-function keyInUse(): AppError {
-  return new AppError(
-    'idempotency_key_in_use',
-    'A request with this Idempotency-Key is still running; retry shortly.',
-    {
-      retryAfterSeconds: 2,
-    },
-  );
 }

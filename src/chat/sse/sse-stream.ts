@@ -8,10 +8,7 @@ export interface SseStreamOptions {
   onOverflow?: (bufferedBytes: number) => void;
 }
 
-/**
- * A Server-Sent Events response: numbered events and keepalive comments. Writes after the client left
- * are dropped: the turn goes on regardless.
- */
+/** Writes after the client left are dropped: the turn goes on regardless. */
 export class SseStream {
   private nextId = 1;
   private readonly keepalive: NodeJS.Timeout;

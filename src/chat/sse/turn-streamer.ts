@@ -5,7 +5,8 @@ import { toProblem } from '../../common/problem/problem';
 import { logProblem } from '../../common/problem/problem-details.filter';
 import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics';
-import type { ReplayedTurn, StartedTurn } from '../chat.service';
+import type { AgentEventData, ChatStreamData, ChatStreamEventName } from '../dto/chat-stream-event.dto';
+import type { ReplayedTurn, StartedTurn } from '../turns/started-turn';
 import { SseStream } from './sse-stream';
 
 export const EVENT_STREAM = 'text/event-stream';
@@ -14,11 +15,7 @@ export function wantsEventStream(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes(EVENT_STREAM);
 }
 
-/**
- * Streams a turn (SPEC §5.1): `turn.started`, the agent's events as they happen, then `turn.completed`
- * with the same body as the JSON answer, or `error` with a problem object. Everything that can refuse
- * the turn already happened, as a plain HTTP error, before the first byte.
- */
+/** Streams a turn (SPEC §5.1); everything that can refuse it already happened, as a plain HTTP error. */
 @Injectable()
 export class TurnStreamer {
   constructor(
@@ -28,6 +25,15 @@ export class TurnStreamer {
 
   /** Takes the response over from Fastify: the caller must not send anything after this. */
   async stream(request: FastifyRequest, reply: FastifyReply, turn: StartedTurn | ReplayedTurn): Promise<void> {
+    try {
+      await this.streamTurn(request, reply, turn);
+    } finally {
+      // A turn that never ran (the stream could not open) must not keep its conversation busy.
+      if (turn.kind === 'started') await turn.abandon();
+    }
+  }
+
+  private async streamTurn(request: FastifyRequest, reply: FastifyReply, turn: StartedTurn | ReplayedTurn) {
     reply.hijack();
     const stream = new SseStream(reply.raw, reply.getHeaders(), {
       keepaliveMs: this.config.chat.sseKeepaliveMs,
@@ -35,27 +41,28 @@ export class TurnStreamer {
       onOverflow: (bufferedBytes) =>
         request.log.warn({ bufferedBytes }, 'SSE client does not read its stream; disconnected, the turn goes on'),
     });
+    const send = <E extends ChatStreamEventName>(event: E, data: ChatStreamData[E]) => stream.send(event, data);
     try {
       if (turn.kind === 'replayed') {
-        stream.send('turn.completed', turn.response);
+        send('turn.completed', turn.response);
         return;
       }
-      stream.send('turn.started', { conversation_id: turn.conversationId, user_message_id: turn.userMessageId });
+      send('turn.started', { conversation_id: turn.conversationId, user_message_id: turn.userMessageId });
       const response = await turn.run((event) => stream.send(event.type, eventData(event)));
-      stream.send('turn.completed', response);
+      send('turn.completed', response);
     } catch (error) {
       const { problem } = toProblem(error, String(request.id), request.url);
       logProblem(request, error, problem);
       // Fastify's onSend hook, which counts the other error responses, never sees a hijacked reply.
       this.metrics.errors.inc({ code: problem.code });
-      stream.send('error', problem);
+      send('error', problem);
     } finally {
       stream.end();
     }
   }
 }
 
-function eventData(event: AgentEvent): Omit<AgentEvent, 'type'> {
+function eventData(event: AgentEvent): AgentEventData {
   const { type: _type, ...data } = event;
   return data;
 }

@@ -2,11 +2,7 @@ import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationB
 import { AppConfig } from '../../config/app-config';
 import { ConversationRepository } from '../repositories/conversation.repository';
 
-/**
- * SPEC §6: a turn whose replica died is marked turn_interrupted when its lease expires, not only when
- * the conversation's next message arrives. Every replica sweeps (the statement is idempotent), at half
- * the lease TTL, so an expired lease is seen within 1.5 TTL of the last renewal.
- */
+/** SPEC §6: every replica sweeps (the statement is idempotent) at half the lease TTL. */
 @Injectable()
 export class ExpiredLeaseSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ExpiredLeaseSweeper.name);

@@ -1,14 +1,10 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError } from '../../common/errors/app-error';
 import { LifecycleState } from '../../common/lifecycle/lifecycle.module';
 import { AppConfig } from '../../config/app-config';
+import { serviceShuttingDown, turnCutByShutdown } from '../chat.errors';
 
-/**
- * The turns this replica is running. On shutdown (before the HTTP server and the database close) it
- * refuses new turns, lets running ones finish within the grace period, then aborts what is left so
- * those are stored as failed rather than cut off.
- */
+/** On shutdown, turns still running after the grace period are aborted, so they are stored as failed. */
 @Injectable()
 export class RunningTurns implements BeforeApplicationShutdown {
   private readonly logger = new Logger(RunningTurns.name);
@@ -19,11 +15,7 @@ export class RunningTurns implements BeforeApplicationShutdown {
   ) {}
 
   assertAccepting(): void {
-    if (this.lifecycle.draining) {
-      throw new AppError('service_shutting_down', 'This replica is shutting down; retry, another one will answer.', {
-        retryAfterSeconds: 1,
-      });
-    }
+    if (this.lifecycle.draining) throw serviceShuttingDown();
   }
 
   /** Runs `work` with a signal that fires on the turn timeout or when the shutdown grace runs out. */
@@ -47,7 +39,7 @@ export class RunningTurns implements BeforeApplicationShutdown {
       return;
     }
     this.logger.warn(`aborting ${this.running.size} turn(s) still running after the grace period`);
-    const reason = new AppError('service_shutting_down', 'The service shut down before the turn finished; retry it.');
+    const reason = turnCutByShutdown();
     for (const controller of this.running.values()) controller.abort(reason);
     await settled;
   }

@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics';
-import { conversationNotFound } from '../chat-errors';
+import { conversationBusy, conversationLimitReached, conversationNotFound } from '../chat.errors';
 import { ConversationRepository } from '../repositories/conversation.repository';
 
 const FIRST_POLL_MS = 20;
@@ -45,11 +44,7 @@ export class TurnLease {
   }
 }
 
-/**
- * One turn at a time per conversation, across replicas: a lease on the conversation row, taken and
- * released with single UPDATEs (no advisory lock, no transaction held across the model call) and
- * expiring when a replica dies mid-turn. A message that finds the lease taken waits a bounded time.
- */
+/** One turn at a time per conversation, across replicas: an expiring lease on the conversation row. */
 @Injectable()
 export class TurnLeaseService {
   private readonly logger = new Logger(TurnLeaseService.name);
@@ -84,7 +79,7 @@ export class TurnLeaseService {
     };
   }
 
-  /** The conversation's lease, waiting a bounded time while another turn holds it, and the message stored pending. */
+  /** The lease, waiting a bounded time while another turn holds it, and the message stored pending. */
   async acquire(
     userId: string,
     conversationId: string,
@@ -117,22 +112,4 @@ export class TurnLeaseService {
   private hold(conversationId: string, owner: string): TurnLease {
     return new TurnLease(conversationId, owner, this.conversations, this.config.chat.leaseTtlMs, this.logger);
   }
-}
-
-/**
- * 409, not 422: the request is valid, the user's current state refuses it, and deleting a conversation
- * resolves it (422 here means an Idempotency-Key reused with another body).
- */
-function conversationLimitReached(max: number): AppError {
-  return new AppError(
-    'conversation_limit_reached',
-    `You have reached the limit of ${max} conversations: delete one you no longer need to start a new one.`,
-  );
-}
-
-/** Turns take seconds, so a short Retry-After fits better than the lease's (renewed) expiry. */
-function conversationBusy(): AppError {
-  return new AppError('conversation_busy', 'Another message of this conversation is being answered; retry shortly.', {
-    retryAfterSeconds: 2,
-  });
 }
