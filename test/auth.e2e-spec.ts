@@ -37,6 +37,25 @@ class ProbeController {
   }
 }
 
+/** A local JWKS endpoint that serves what `keySet()` returns at each request, and counts them. */
+async function startJwksServer(
+  keySet: () => unknown,
+): Promise<{ url: string; requests(): number; close(): Promise<void> }> {
+  let requests = 0;
+  const server: Server = createServer((_request, response) => {
+    requests++;
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify(keySet()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+    requests: () => requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function startApp(env: Record<string, string>): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [ConfigModule, AuthModule],
@@ -338,8 +357,7 @@ describe('Auth (e2e)', () => {
 
   describe('with a JWKS', () => {
     let app: NestFastifyApplication;
-    let jwksServer: Server;
-    let jwksRequests = 0;
+    let jwksServer: Awaited<ReturnType<typeof startJwksServer>>;
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const ed = generateKeyPairSync('ed25519');
@@ -350,28 +368,22 @@ describe('Auth (e2e)', () => {
       jwt.sign(claims(), key, { algorithm: 'RS256', keyid: kid });
 
     beforeAll(async () => {
-      jwksServer = createServer((_request, response) => {
-        jwksRequests++;
-        response.setHeader('content-type', 'application/json');
-        response.end(JSON.stringify(jwks));
-      });
-      await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-      const { port } = jwksServer.address() as AddressInfo;
-      app = await startApp({ JWT_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+      jwksServer = await startJwksServer(() => jwks);
+      app = await startApp({ JWT_JWKS_URL: jwksServer.url });
     });
 
     afterAll(async () => {
       await app.close();
-      await new Promise((resolve) => jwksServer.close(resolve));
+      await jwksServer.close();
     });
 
     it('answers 200 to an RS256 token and caches the key set', async () => {
       expect((await ping(app, rs256())).statusCode).toBe(200);
-      const fetched = jwksRequests;
+      const fetched = jwksServer.requests();
 
       expect((await ping(app, rs256())).statusCode).toBe(200);
       expect((await ping(app, rs256())).statusCode).toBe(200);
-      expect(jwksRequests).toBe(fetched);
+      expect(jwksServer.requests()).toBe(fetched);
     });
 
     it('answers 200 to an ES256 token', async () => {
@@ -431,8 +443,7 @@ describe('Auth (e2e)', () => {
   describe('with a JWKS whose key rotates', () => {
     const REFETCH_S = 1;
     let app: NestFastifyApplication;
-    let jwksServer: Server;
-    let jwksRequests = 0;
+    let jwksServer: Awaited<ReturnType<typeof startJwksServer>>;
     const current = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const next = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const jwk = (key: KeyObject, kid: string) => ({ ...key.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' });
@@ -441,33 +452,27 @@ describe('Auth (e2e)', () => {
       jwt.sign({ sub: 'alice', exp: inTenMinutes() }, key, { algorithm: 'RS256', keyid: kid });
 
     beforeAll(async () => {
-      jwksServer = createServer((_request, response) => {
-        jwksRequests++;
-        response.setHeader('content-type', 'application/json');
-        response.end(JSON.stringify(jwks));
-      });
-      await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-      const { port } = jwksServer.address() as AddressInfo;
+      jwksServer = await startJwksServer(() => jwks);
       app = await startApp({
-        JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
+        JWT_JWKS_URL: jwksServer.url,
         JWT_JWKS_MIN_REFETCH_S: String(REFETCH_S),
       });
     });
 
     afterAll(async () => {
       await app.close();
-      await new Promise((resolve) => jwksServer.close(resolve));
+      await jwksServer.close();
     });
 
     it(`accepts a rotated key within ${REFETCH_S} s after a flood of 50 made-up kids, which cost one JWKS fetch`, async () => {
       expect((await ping(app, rs256('current', current.privateKey))).statusCode).toBe(200);
-      const before = jwksRequests;
+      const before = jwksServer.requests();
 
       const flood = await Promise.all(
         Array.from({ length: 50 }, (_, i) => ping(app, rs256(`made-up-${i}-${Math.random()}`, current.privateKey))),
       );
       for (const reply of flood) expectUnauthorized(reply, AUTH_DETAILS.unknownKey);
-      expect(jwksRequests - before).toBeLessThanOrEqual(1);
+      expect(jwksServer.requests() - before).toBeLessThanOrEqual(1);
 
       jwks = { keys: [jwk(current.publicKey, 'current'), jwk(next.publicKey, 'next')] };
       await new Promise((resolve) => setTimeout(resolve, REFETCH_S * 1000 + 100));
@@ -480,13 +485,13 @@ describe('Auth (e2e)', () => {
       const kid = `repeated-${Math.random()}`;
       await new Promise((resolve) => setTimeout(resolve, REFETCH_S * 1000 + 100));
       expectUnauthorized(await ping(app, rs256(kid, current.privateKey)), AUTH_DETAILS.unknownKey);
-      const before = jwksRequests;
+      const before = jwksServer.requests();
 
       await new Promise((resolve) => setTimeout(resolve, REFETCH_S * 1000 + 100));
       for (let i = 0; i < 5; i++)
         expectUnauthorized(await ping(app, rs256(kid, current.privateKey)), AUTH_DETAILS.unknownKey);
 
-      expect(jwksRequests).toBe(before);
+      expect(jwksServer.requests()).toBe(before);
     });
   });
 
