@@ -130,6 +130,50 @@ describe(AnthropicSimulator.name, () => {
       expect(jsonDeltas.length).toBeGreaterThan(2);
     });
 
+    it('paces a streamed text reply: the first delta firstDeltaMs after the opening frames, onDelta just before each', async () => {
+      const text = 'abcdefghijklmnopqrstuvwxyz0123456789';
+      const written: { index: number; at: number }[] = [];
+      const onDelta = (index: number) => written.push({ index, at: performance.now() });
+      sim.enqueue({ kind: 'text', text, pace: { deltas: 6, firstDeltaMs: 60, intervalMs: 20, onDelta } });
+      const received: { text: string; at: number }[] = [];
+      let openedAt = Number.NaN;
+      const sentAt = performance.now();
+
+      const stream = client()
+        .messages.stream(ask())
+        .on('streamEvent', (event) => {
+          if (event.type === 'content_block_start') openedAt = performance.now();
+        })
+        .on('text', (delta) => received.push({ text: delta, at: performance.now() }));
+      const message = await stream.finalMessage();
+
+      expect(received.map((delta) => delta.text)).toEqual(['abcdef', 'ghijkl', 'mnopqr', 'stuvwx', 'yz0123', '456789']);
+      expect(message.content).toEqual([{ type: 'text', text }]);
+      expect(written.map((delta) => delta.index)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(written[0].at - sentAt).toBeGreaterThanOrEqual(55);
+      expect(openedAt).toBeLessThan(written[0].at); // the opening frames went out before the wait
+      written.forEach(({ at }, i) => {
+        expect(received[i].at).toBeGreaterThanOrEqual(at);
+        if (i > 0) expect(at - written[i - 1].at).toBeGreaterThanOrEqual(15);
+      });
+    });
+
+    it('answers a paced reply to a non-stream request at once, in one message', async () => {
+      const onDelta = jest.fn();
+      sim.enqueue({
+        kind: 'text',
+        text: 'whole',
+        pace: { deltas: 5, firstDeltaMs: 5_000, intervalMs: 5_000, onDelta },
+      });
+      const started = performance.now();
+
+      const message = await client().messages.create(ask());
+
+      expect(message.content).toEqual([{ type: 'text', text: 'whole' }]);
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(onDelta).not.toHaveBeenCalled();
+    });
+
     it('sets stop_sequence to the first requested stop sequence when the reply stops on one', async () => {
       sim.enqueue({ kind: 'text', text: 'one, two', stopReason: 'stop_sequence' });
 

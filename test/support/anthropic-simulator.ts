@@ -17,8 +17,20 @@ export interface SimUsage {
   cache_creation_input_tokens: number;
 }
 
+/**
+ * A streamed text reply spread over time, for latency benchmarks: the opening frames at once, then the text as
+ * `deltas` deltas, the first `firstDeltaMs` later and the next ones `intervalMs` apart. `onDelta(index)` runs
+ * just before delta `index` is written: the instant the model sent it. A non-stream request gets the message at once.
+ */
+export interface SimPace {
+  deltas: number;
+  firstDeltaMs: number;
+  intervalMs: number;
+  onDelta?: (index: number) => void;
+}
+
 export type SimReply =
-  | { kind: 'text'; text: string; stopReason?: SimStopReason; usage?: Partial<SimUsage> }
+  | { kind: 'text'; text: string; stopReason?: SimStopReason; usage?: Partial<SimUsage>; pace?: SimPace }
   | {
       kind: 'tool_use';
       calls: { name: string; input: unknown; id?: string }[];
@@ -221,7 +233,9 @@ export class AnthropicSimulator {
       case 'text':
       case 'tool_use': {
         const message = buildMessage(reply, body);
-        return body.stream === true ? sendStream(res, streamFrames(message)) : sendJson(res, 200, message);
+        if (body.stream !== true) return sendJson(res, 200, message);
+        if (reply.kind === 'text' && reply.pace) return sendPacedStream(res, message, reply.pace);
+        return sendStream(res, streamFrames(message));
       }
       case 'error':
         return sendError(res, requestId, reply.status, reply.type, reply.message, reply.retryAfterSeconds);
@@ -335,17 +349,41 @@ function sseFrame(event: string, data: object): string {
 
 /** message_start (empty content, input usage), ping, then the blocks as deltas, message_delta and message_stop. */
 function streamFrames(message: SimMessage): string {
-  const { content, stop_reason: stopReason, stop_sequence: stopSequence, usage } = message;
   return [
-    ...openingFrames({ ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: 0 } }),
-    ...content.flatMap((block, index) => [...blockOpeningFrames(block, index), blockStopFrame(index)]),
+    ...messageOpeningFrames(message),
+    ...message.content.flatMap((block, index) => [...blockOpeningFrames(block, index), blockStopFrame(index)]),
+    ...closingFrames(message),
+  ].join('');
+}
+
+/** streamFrames of a one-text-block message, written delta by delta at the pace asked. */
+async function sendPacedStream(res: ServerResponse, message: SimMessage, pace: SimPace): Promise<void> {
+  if (res.destroyed) return;
+  const [block] = message.content as [TextBlock]; // a text reply's only block
+  const [start, ...deltas] = blockOpeningFrames(block, 0, pace.deltas);
+  res.writeHead(200, STREAM_HEADERS).write([...messageOpeningFrames(message), start].join(''));
+  for (const [index, delta] of deltas.entries()) {
+    if (!(await waitUnlessClosed(res, index === 0 ? pace.firstDeltaMs : pace.intervalMs))) return;
+    pace.onDelta?.(index);
+    res.write(delta);
+  }
+  res.end([blockStopFrame(0), ...closingFrames(message)].join(''));
+}
+
+/** message_start with no content yet and the input usage, then a ping. */
+function messageOpeningFrames(message: SimMessage): string[] {
+  return openingFrames({ ...message, content: [], stop_reason: null, usage: { ...message.usage, output_tokens: 0 } });
+}
+
+function closingFrames({ stop_reason: stopReason, stop_sequence: stopSequence, usage }: SimMessage): string[] {
+  return [
     sseFrame('message_delta', {
       type: 'message_delta',
       delta: { stop_reason: stopReason, stop_sequence: stopSequence },
       usage,
     }),
     sseFrame('message_stop', { type: 'message_stop' }),
-  ].join('');
+  ];
 }
 
 /** A stream that starts normally, optionally writes some text, then fails the way the real API does mid-stream. */
@@ -361,13 +399,16 @@ function openingFrames(message: Omit<SimMessage, 'stop_reason'> & { stop_reason:
   return [sseFrame('message_start', { type: 'message_start', message }), sseFrame('ping', { type: 'ping' })];
 }
 
-/** content_block_start with an empty block, then its content split over several deltas. */
-function blockOpeningFrames(block: ContentBlock, index: number): string[] {
+/** content_block_start with an empty block, then its content split over `pieces` deltas. */
+function blockOpeningFrames(block: ContentBlock, index: number, pieces = DELTAS_PER_BLOCK): string[] {
   const start = block.type === 'text' ? { type: 'text', text: '' } : { ...block, input: {} };
   const deltas =
     block.type === 'text'
-      ? splitEvenly(block.text).map((text) => ({ type: 'text_delta', text }))
-      : splitEvenly(JSON.stringify(block.input)).map((json) => ({ type: 'input_json_delta', partial_json: json }));
+      ? splitEvenly(block.text, pieces).map((text) => ({ type: 'text_delta', text }))
+      : splitEvenly(JSON.stringify(block.input), pieces).map((json) => ({
+          type: 'input_json_delta',
+          partial_json: json,
+        }));
   return [
     sseFrame('content_block_start', { type: 'content_block_start', index, content_block: start }),
     ...deltas.map((delta) => sseFrame('content_block_delta', { type: 'content_block_delta', index, delta })),
@@ -378,17 +419,17 @@ function blockStopFrame(index: number): string {
   return sseFrame('content_block_stop', { type: 'content_block_stop', index });
 }
 
-/** Up to DELTAS_PER_BLOCK pieces, never cutting a surrogate pair. */
-function splitEvenly(text: string): string[] {
-  const size = Math.ceil(text.length / DELTAS_PER_BLOCK);
-  const pieces: string[] = [];
+/** Up to `pieces` pieces, never cutting a surrogate pair. */
+function splitEvenly(text: string, pieces: number): string[] {
+  const size = Math.ceil(text.length / pieces);
+  const parts: string[] = [];
   for (let start = 0; start < text.length;) {
     let end = Math.min(start + size, text.length);
     if (end < text.length && isLowSurrogate(text.charCodeAt(end))) end++;
-    pieces.push(text.slice(start, end));
+    parts.push(text.slice(start, end));
     start = end;
   }
-  return pieces;
+  return parts;
 }
 
 function isLowSurrogate(code: number): boolean {
@@ -416,9 +457,11 @@ function sendJson(res: ServerResponse, status: number, payload: object): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
 }
 
+const STREAM_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+
 function sendStream(res: ServerResponse, frames: string): void {
   if (res.destroyed) return;
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }).end(frames);
+  res.writeHead(200, STREAM_HEADERS).end(frames);
 }
 
 function sendError(
