@@ -10,7 +10,10 @@
  * - `POST /api/:user_id/chat`: the body validated by a JSON schema (unknown fields refused); commit 1
  *   stores the user message (pending) — with a new conversation, or under the conversation row's
  *   counter for an existing one — then the history is read, the simulator called with `fetch`, and
- *   commit 2 stores the reply and completes the user message. Each commit is one statement.
+ *   commit 2 stores the reply and completes the user message. Each commit is one statement. With
+ *   `Accept: text/event-stream` the model is asked to stream and the turn is sent as the service's events
+ *   (`retry:`, `turn.started`, one `text.delta` per model delta as it arrives, `turn.completed` or
+ *   `turn.failed`): the floor of S7's time to first token.
  * Environment: BASELINE_PORT, BASELINE_TOOLS_BODY, DATABASE_URL, DB_POOL_SIZE, JWT_SECRET, ANTHROPIC_API_KEY,
  * ANTHROPIC_BASE_URL.
  */
@@ -20,6 +23,7 @@ import { verify } from 'jsonwebtoken';
 import { Pool } from 'pg';
 import { SYSTEM_PROMPT } from '../../src/agent/prompt';
 import { DEFAULT_ANTHROPIC_MODEL } from '../../src/config/app-config';
+import { type ModelAnswer, streamModel } from './model-stream';
 
 const MAX_TOKENS = 4096; // the service's ANTHROPIC_MAX_TOKENS default
 const CONTEXT_ROW_LIMIT = 400;
@@ -96,18 +100,25 @@ interface ModelMessage {
   content: string;
 }
 
-interface ModelAnswer {
-  model: string;
-  content: { type: string; text?: string }[];
-  stop_reason: string;
-  usage: Record<string, number>;
+interface StoredUserMessage {
+  id: string;
+  conversation_id: string;
+  seq: number;
 }
+
+const problemBody = (status: number, code: string, detail: string) => ({
+  type: `/problems/${code}`,
+  title: code,
+  status,
+  detail,
+  code,
+});
 
 function problem(reply: FastifyReply, status: number, code: string, detail: string): FastifyReply {
   return reply
     .code(status)
     .type('application/problem+json')
-    .send({ type: `/problems/${code}`, title: code, status, detail, code });
+    .send(problemBody(status, code, detail));
 }
 
 /** Verifies the bearer token and that its `sub` is the user of the path. */
@@ -147,15 +158,96 @@ function contextWindow(rowsNewestFirst: { seq: number; role: string; content: st
   return turns.reverse().flat();
 }
 
+const MODEL_HEADERS = { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': '2023-06-01' };
+
+const modelBody = (messages: ModelMessage[]) => ({
+  model: DEFAULT_ANTHROPIC_MODEL,
+  max_tokens: MAX_TOKENS,
+  system: SYSTEM_PROMPT,
+  messages,
+});
+
 async function callModel(messages: ModelMessage[]): Promise<ModelAnswer> {
   const response = await fetch(modelUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': '2023-06-01' },
-    body: JSON.stringify({ model: DEFAULT_ANTHROPIC_MODEL, max_tokens: MAX_TOKENS, system: SYSTEM_PROMPT, messages }),
+    headers: MODEL_HEADERS,
+    body: JSON.stringify(modelBody(messages)),
     signal: AbortSignal.timeout(MODEL_TIMEOUT_MS),
   });
   if (!response.ok) throw new Error(`model answered ${response.status}`);
   return (await response.json()) as ModelAnswer;
+}
+
+/** Commit 1: the user's message, pending, before the model is called; undefined for a foreign conversation. */
+async function storeUserMessage(userId: string, body: ChatBody): Promise<StoredUserMessage | undefined> {
+  const stored = body.conversation_id
+    ? await pool.query(APPEND_USER_MESSAGE, [body.conversation_id, userId, body.message])
+    : await pool.query(NEW_CONVERSATION_WITH_MESSAGE, [userId, body.message.slice(0, 80), body.message]);
+  return stored.rows[0] as StoredUserMessage | undefined;
+}
+
+/** The model's messages: the history window (an existing conversation), then this message. */
+async function modelMessages(userId: string, body: ChatBody, user: StoredUserMessage): Promise<ModelMessage[]> {
+  const history = body.conversation_id
+    ? contextWindow((await pool.query(CONTEXT_ROWS, [user.conversation_id, userId, user.seq])).rows)
+    : [];
+  return [...history, { role: 'user', content: body.message }];
+}
+
+/** Commit 2: the reply, and the user's message completed, in one statement; returns the JSON answer. */
+async function completeTurn(userId: string, user: StoredUserMessage, answer: ModelAnswer) {
+  const text = answer.content
+    .filter((block) => block.type === 'text')
+    .map((block) => block.text)
+    .join('\n\n');
+  const transcript = [{ role: 'assistant', content: answer.content }];
+  const done = await pool.query(COMPLETE_TURN, [
+    user.conversation_id,
+    userId,
+    user.id,
+    text,
+    answer.model,
+    answer.stop_reason,
+    JSON.stringify(answer.usage),
+    JSON.stringify(transcript),
+  ]);
+  return {
+    conversation_id: user.conversation_id,
+    user_message_id: user.id,
+    turn_id: user.id,
+    message_id: (done.rows[0] as { id: string }).id,
+    response: text,
+    tool_calls: [],
+    stop_reason: answer.stop_reason,
+    usage: answer.usage,
+  };
+}
+
+/** The turn as the service's event stream; the response is Fastify's no more (hijacked). */
+async function streamTurn(reply: FastifyReply, userId: string, user: StoredUserMessage, messages: ModelMessage[]) {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+  let id = 0;
+  const send = (event: string, data: object): void => {
+    raw.write(`id: ${++id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  raw.write('retry: 3000\n\n');
+  send('turn.started', { conversation_id: user.conversation_id, user_message_id: user.id, turn_id: user.id });
+  try {
+    const answer = await streamModel(
+      modelUrl,
+      { headers: MODEL_HEADERS, body: modelBody(messages), signal: AbortSignal.timeout(MODEL_TIMEOUT_MS) },
+      (text) => send('text.delta', { text }),
+    );
+    send('turn.completed', await completeTurn(userId, user, answer));
+  } catch (error) {
+    await pool.query(MARK_FAILED, [user.id, userId, 'model_error']);
+    reply.log.error(error);
+    send('turn.failed', { ...problemBody(502, 'model_error', 'The model failed.'), turn_id: user.id });
+  } finally {
+    raw.end();
+  }
 }
 
 const app = Fastify({
@@ -190,49 +282,21 @@ void app.register(
       },
       async (request, reply) => {
         const userId = request.params.user_id;
-        const { message, conversation_id: conversationId } = request.body;
-        // Commit 1: the user's message, pending, before the model is called.
-        const stored = conversationId
-          ? await pool.query(APPEND_USER_MESSAGE, [conversationId, userId, message])
-          : await pool.query(NEW_CONVERSATION_WITH_MESSAGE, [userId, message.slice(0, 80), message]);
-        const user = stored.rows[0] as { id: string; conversation_id: string; seq: number } | undefined;
+        const user = await storeUserMessage(userId, request.body);
         if (!user) return problem(reply, 404, 'conversation_not_found', 'No such conversation.');
-        const history = conversationId
-          ? contextWindow((await pool.query(CONTEXT_ROWS, [user.conversation_id, userId, user.seq])).rows)
-          : [];
+        const messages = await modelMessages(userId, request.body, user);
+        if ((request.headers.accept ?? '').includes('text/event-stream')) {
+          return streamTurn(reply, userId, user, messages);
+        }
         let answer: ModelAnswer;
         try {
-          answer = await callModel([...history, { role: 'user', content: message }]);
+          answer = await callModel(messages);
         } catch (error) {
           await pool.query(MARK_FAILED, [user.id, userId, 'model_error']);
           request.log.error(error);
           return problem(reply, 502, 'model_error', 'The model failed.');
         }
-        const text = answer.content
-          .filter((block) => block.type === 'text')
-          .map((block) => block.text)
-          .join('\n\n');
-        const transcript = [{ role: 'assistant', content: answer.content }];
-        // Commit 2: the reply, and the user's message completed, in one statement.
-        const done = await pool.query(COMPLETE_TURN, [
-          user.conversation_id,
-          userId,
-          user.id,
-          text,
-          answer.model,
-          answer.stop_reason,
-          JSON.stringify(answer.usage),
-          JSON.stringify(transcript),
-        ]);
-        return {
-          conversation_id: user.conversation_id,
-          user_message_id: user.id,
-          message_id: (done.rows[0] as { id: string }).id,
-          response: text,
-          tool_calls: [],
-          stop_reason: answer.stop_reason,
-          usage: answer.usage,
-        };
+        return completeTurn(userId, user, answer);
       },
     );
   },

@@ -5,10 +5,13 @@
  *   `stats` over IPC;
  * - it drops the simulator's per-request recording, which would grow without bound in a soak;
  * - with SIM_TOOL=add_task it answers a message asking to "add a task" with a call to the tool of that
- *   name the service offers (the built-in tasks server), then "Done." once the tool result comes back.
+ *   name the service offers (the built-in tasks server), then "Done." once the tool result comes back;
+ * - with SIM_PACE it paces every streamed text answer, and keeps the instant each tagged turn's first text
+ *   delta was written (`first-deltas` over IPC); `clock` answers this process's clock, to check it is shared.
  */
 import { AnthropicSimulator, type RecordedRequest, type SimReply } from '../../test/support/anthropic-simulator';
-import { type SimulatorStats, TOOL_TRIGGER } from './simulator-protocol';
+import { nowMs } from './clock';
+import { type PaceSpec, type SimulatorStats, TOOL_TRIGGER, TURN_TAG } from './simulator-protocol';
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -32,6 +35,12 @@ interface Block {
   text?: unknown;
 }
 
+/** The echo, padded so that it splits into `deltas` pieces of a few characters. */
+function pacedText(blocks: Block[], deltas: number): string {
+  const echo = `Echo: ${blocks.map((block) => (block.type === 'text' ? String(block.text) : '')).join('\n')} `;
+  return echo.padEnd(Math.max(echo.length, deltas * 6), 'and so the answer goes on, ');
+}
+
 function lastUserBlocks(body: { messages?: { role?: unknown; content?: unknown }[] }): Block[] {
   const content = body.messages?.findLast((message) => message?.role === 'user')?.content;
   if (typeof content === 'string') return [{ type: 'text', text: content }];
@@ -40,6 +49,8 @@ function lastUserBlocks(body: { messages?: { role?: unknown; content?: unknown }
 
 async function main(): Promise<void> {
   const toolName = process.env.SIM_TOOL || undefined;
+  const pace = process.env.SIM_PACE ? (JSON.parse(process.env.SIM_PACE) as PaceSpec) : undefined;
+  let firstDeltas: Record<string, number> = {};
   const sim = await AnthropicSimulator.start({
     port: intFromEnv('SIM_PORT', 0),
     delayMs: intFromEnv('SIM_DELAY_MS', 0),
@@ -54,7 +65,11 @@ async function main(): Promise<void> {
 
   sim.respondWith((request: RecordedRequest): SimReply | undefined => {
     sim.requests.length = 0;
-    const body = request.body as { messages?: { role?: unknown; content?: unknown }[]; tools?: { name?: string }[] };
+    const body = request.body as {
+      messages?: { role?: unknown; content?: unknown }[];
+      tools?: { name?: string }[];
+      stream?: unknown;
+    };
     const length = Number(request.headers['content-length']);
     const bytes = Number.isFinite(length) ? length : Buffer.byteLength(JSON.stringify(body));
     stats.requests += 1;
@@ -63,9 +78,16 @@ async function main(): Promise<void> {
     stats.messages += body.messages?.length ?? 0;
     const tools = (body.tools ?? []).map((tool) => String(tool.name));
     stats.lastTools = tools;
+    const blocks = lastUserBlocks(body);
+    if (pace && body.stream === true) {
+      const tag = blocks.map((block) => TURN_TAG.exec(String(block.text))?.[1]).find(Boolean);
+      const onDelta = (index: number): void => {
+        if (index === 0 && tag) firstDeltas[tag] = nowMs();
+      };
+      return { kind: 'text', text: pacedText(blocks, pace.deltas), pace: { ...pace, onDelta } };
+    }
     if (!toolName) return undefined;
     const offered = tools.find((name) => name === toolName || name.endsWith(`__${toolName}`));
-    const blocks = lastUserBlocks(body);
     const asks = blocks.some((block) => block.type === 'text' && String(block.text).includes(TOOL_TRIGGER));
     if (!offered || !asks || blocks.some((block) => block.type === 'tool_result')) return undefined;
     stats.toolUses += 1;
@@ -74,6 +96,11 @@ async function main(): Promise<void> {
 
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'stats') process.send?.({ type: 'stats', stats });
+    if (message?.type === 'clock') process.send?.({ type: 'clock', now: nowMs() });
+    if (message?.type === 'first-deltas') {
+      process.send?.({ type: 'first-deltas', instants: firstDeltas });
+      firstDeltas = {};
+    }
     if (message?.type === 'reset') {
       stats = emptyStats();
       process.send?.({ type: 'reset' });

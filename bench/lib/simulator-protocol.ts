@@ -20,3 +20,20 @@ export interface SimulatorStats {
 
 /** A user message containing this asks the simulator for a tool call (when SIM_TOOL is set). */
 export const TOOL_TRIGGER = 'add a task';
+
+/**
+ * With SIM_PACE (this as JSON), every streamed answer is paced: `deltas` text deltas, the first
+ * `firstDeltaMs` after the opening frames, then one every `intervalMs` (see SimPace).
+ */
+export interface PaceSpec {
+  deltas: number;
+  firstDeltaMs: number;
+  intervalMs: number;
+}
+
+/**
+ * A user message carrying `[turn <tag>]` has the instant its first text delta was written (clock.ts) kept under
+ * `<tag>`, for the bench to collect with a `first-deltas` request.
+ */
+export const turnTag = (tag: string): string => `[turn ${tag}]`;
+export const TURN_TAG = /\[turn ([\w.-]+)\]/;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type Child, childFailure, startChild } from './children';
-import type { SimulatorStats } from './simulator-protocol';
+import type { PaceSpec, SimulatorStats } from './simulator-protocol';
 import { withTimeout } from './util';
 
 const START_TIMEOUT_MS = 15_000;
@@ -11,12 +11,18 @@ export interface Simulator {
   child: Child;
   stats(): Promise<SimulatorStats>;
   reset(): Promise<void>;
+  /** The simulator's clock (clock.ts), to check it is the bench's. */
+  clock(): Promise<number>;
+  /** When each tagged turn's first text delta was written (clock.ts ms), since the last call. */
+  firstDeltas(): Promise<Map<string, number>>;
 }
 
 export interface SimulatorOptions {
   delayMs: number;
   /** Answer "add a task …" messages with a call to this tool when the service offers it. */
   tool?: string;
+  /** Pace every streamed answer (see simulator-protocol.ts). */
+  pace?: PaceSpec;
   cwd: string;
 }
 
@@ -26,7 +32,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     name: 'simulator',
     script: join(__dirname, 'simulator-child.js'),
     cwd: options.cwd,
-    env: { SIM_PORT: '0', SIM_DELAY_MS: String(options.delayMs), ...(options.tool && { SIM_TOOL: options.tool }) },
+    env: {
+      SIM_PORT: '0',
+      SIM_DELAY_MS: String(options.delayMs),
+      ...(options.tool && { SIM_TOOL: options.tool }),
+      ...(options.pace && { SIM_PACE: JSON.stringify(options.pace) }),
+    },
     ipc: true,
   });
   const ask = <T>(request: string, pick: (message: Record<string, unknown>) => T | undefined): Promise<T> =>
@@ -52,5 +63,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     child,
     stats: () => ask('stats', (message) => message.stats as SimulatorStats),
     reset: () => ask('reset', () => true).then(() => undefined),
+    clock: () => ask('clock', (message) => message.now as number),
+    firstDeltas: () =>
+      ask('first-deltas', (message) => new Map(Object.entries(message.instants as Record<string, number>))),
   };
 }

@@ -7,6 +7,7 @@ import type { Measured } from './memory';
 import type { ScenarioReport } from './report';
 import { type Service, startService } from './service';
 import { type Simulator, startSimulator } from './simulator';
+import type { PaceSpec } from './simulator-protocol';
 import { benchUsers } from './tokens';
 import { httpGet } from './util';
 
@@ -57,6 +58,8 @@ export interface StackSpec {
   delayMs: number;
   /** Make the simulator call this tool (see simulator-child.ts). */
   tool?: string;
+  /** Pace the simulator's streamed answers. */
+  pace?: PaceSpec;
   baseline?: boolean;
   serviceEnv?: Record<string, string>;
   /** `node` flags for the service (e.g. --expose-gc). */
@@ -70,6 +73,8 @@ export interface Stack {
   service: Service;
   baseline?: Baseline;
   secret: string;
+  /** Another replica of the service on the same database and simulator (PostgreSQL only). */
+  startReplica(): Promise<Service>;
   /** A pool on the service's database, for seeding. */
   sql(): Pool;
 }
@@ -77,15 +82,17 @@ export interface Stack {
 export async function startStack(db: DbKind, options: BenchOptions, secret: string, spec: StackSpec): Promise<Stack> {
   const poolSize = db === 'embedded' ? options.embeddedPoolSize : options.poolSize;
   const database = await createBenchDatabase(db, options.pgAdminUrl, spec.tag);
-  const sim = await startSimulator({ delayMs: spec.delayMs, tool: spec.tool, cwd: options.root });
-  const service = await startService({
-    root: options.root,
-    db: database,
-    simUrl: sim.url,
-    secret,
-    env: { DB_POOL_SIZE: String(poolSize), ...spec.serviceEnv },
-    nodeArgs: spec.serviceNodeArgs,
-  });
+  const sim = await startSimulator({ delayMs: spec.delayMs, tool: spec.tool, pace: spec.pace, cwd: options.root });
+  const replica = (): Promise<Service> =>
+    startService({
+      root: options.root,
+      db: database,
+      simUrl: sim.url,
+      secret,
+      env: { DB_POOL_SIZE: String(poolSize), ...spec.serviceEnv },
+      nodeArgs: spec.serviceNodeArgs,
+    });
+  const service = await replica();
   const baseline = spec.baseline
     ? await startBaseline({
         root: options.root,
@@ -98,7 +105,19 @@ export async function startStack(db: DbKind, options: BenchOptions, secret: stri
       })
     : undefined;
   let pool: Pool | undefined;
-  return { db: database, sim, service, baseline, secret, sql: () => (pool ??= seedPool(service.sqlUrl)) };
+  const startReplica = (): Promise<Service> => {
+    if (db !== 'postgres') throw new Error('replicas share a database on PostgreSQL only');
+    return replica();
+  };
+  return {
+    db: database,
+    sim,
+    service,
+    baseline,
+    secret,
+    startReplica,
+    sql: () => (pool ??= seedPool(service.sqlUrl)),
+  };
 }
 
 export type Target = 'service' | 'baseline';

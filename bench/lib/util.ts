@@ -74,6 +74,24 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[rank];
 }
 
+export interface Spread {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** p50, p99 and max of unsorted values (NaN when there are none). */
+export function spread(values: number[]): Spread {
+  const sorted = Float64Array.from(values).sort();
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.length > 0 ? sorted[sorted.length - 1] : Number.NaN,
+  };
+}
+
 export function median(values: number[]): number {
   return percentile(
     [...values].sort((a, b) => a - b),

@@ -13,6 +13,12 @@ export function chatRequest(user: BenchUser, body: { message: string; conversati
   };
 }
 
+/** The same turn with `Accept: text/event-stream`. */
+export function streamRequest(user: BenchUser, body: { message: string; conversation_id?: string }): RequestSpec {
+  const request = chatRequest(user, body);
+  return { ...request, headers: { ...request.headers, accept: 'text/event-stream' } };
+}
+
 export function getRequest(user: BenchUser, path: string): RequestSpec {
   return {
     method: 'GET',

@@ -6,6 +6,7 @@ import { s3Concurrency } from './s3-concurrency';
 import { s4History } from './s4-history';
 import { s5Growth } from './s5-growth';
 import { s6Soak } from './s6-soak';
+import { s7FirstToken } from './s7-first-token';
 
 /** In the order `all` runs them: S1 before S6, which takes its rate from S1. */
 export const SCENARIOS: Scenario[] = [
@@ -16,4 +17,5 @@ export const SCENARIOS: Scenario[] = [
   s4History,
   s5Growth,
   s6Soak,
+  s7FirstToken,
 ];
