@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <scenario>[,<scenario>…]|all [options]`: load scenarios S0–S6 (docs/benchmarks.md)
+ * `npm run bench -- <scenario>[,<scenario>…]|all [options]`: load scenarios S0–S8 and S1L (docs/benchmarks.md)
  * against the compiled service (dist/), the Anthropic simulator and the bare Fastify + pg baseline, on
  * the embedded database and/or PostgreSQL. Every process, database and temp dir it starts is removed
  * at the end, on failure and on Ctrl-C.
@@ -15,7 +15,7 @@ import { newSecret } from './lib/tokens';
 import { repoRoot } from './lib/util';
 import { SCENARIOS } from './scenarios';
 
-const USAGE = `usage: npm run bench -- <S0|S1|S2|S3|S4|S5|S6|all>[,…] [options]
+const USAGE = `usage: npm run bench -- <S0|S1|S2|S3|S4|S5|S6|S7|S8|S1L|all>[,…] [options]
   --db embedded|postgres|both   database(s) to run on (default both; targets are held on postgres)
   --duration S                  seconds per measured step (default 10)
   --warmup S                    seconds of discarded load before each step (default 2)

@@ -62,6 +62,8 @@ export interface StackSpec {
   pace?: PaceSpec;
   baseline?: boolean;
   serviceEnv?: Record<string, string>;
+  /** A checkout whose dist/ holds another build of the service (default: this one). */
+  serviceRoot?: string;
   /** `node` flags for the service (e.g. --expose-gc). */
   serviceNodeArgs?: string[];
 }
@@ -85,7 +87,7 @@ export async function startStack(db: DbKind, options: BenchOptions, secret: stri
   const sim = await startSimulator({ delayMs: spec.delayMs, tool: spec.tool, pace: spec.pace, cwd: options.root });
   const replica = (): Promise<Service> =>
     startService({
-      root: options.root,
+      root: spec.serviceRoot ?? options.root,
       db: database,
       simUrl: sim.url,
       secret,
