@@ -43,6 +43,8 @@ export interface AgentTurnInput {
   history: readonly ContextMessage[];
   message: string;
   signal: AbortSignal;
+  /** The user cancelled: stop, and resolve with what the turn has so far (`stop_reason: "cancelled"`). */
+  cancel?: AbortSignal;
   onEvent?: (event: AgentEvent) => void;
 }
 
