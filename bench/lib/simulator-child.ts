@@ -6,8 +6,9 @@
  * - it drops the simulator's per-request recording, which would grow without bound in a soak;
  * - with SIM_TOOL=add_task it answers a message asking to "add a task" with a call to the tool of that
  *   name the service offers (the built-in tasks server), then "Done." once the tool result comes back;
- * - with SIM_PACE it paces every streamed text answer, and keeps the instant each tagged turn's first text
- *   delta was written (`first-deltas` over IPC); `clock` answers this process's clock, to check it is shared.
+ * - with SIM_PACE (or after a `pace` message) it paces every streamed text answer, and keeps the instant each
+ *   tagged turn's first text delta was written (`first-deltas` over IPC); `clock` answers this process's clock,
+ *   to check it is shared.
  */
 import { AnthropicSimulator, type RecordedRequest, type SimReply } from '../../test/support/anthropic-simulator';
 import { nowMs } from './clock';
@@ -49,7 +50,7 @@ function lastUserBlocks(body: { messages?: { role?: unknown; content?: unknown }
 
 async function main(): Promise<void> {
   const toolName = process.env.SIM_TOOL || undefined;
-  const pace = process.env.SIM_PACE ? (JSON.parse(process.env.SIM_PACE) as PaceSpec) : undefined;
+  let pace = process.env.SIM_PACE ? (JSON.parse(process.env.SIM_PACE) as PaceSpec) : undefined;
   let firstDeltas: Record<string, number> = {};
   const sim = await AnthropicSimulator.start({
     port: intFromEnv('SIM_PORT', 0),
@@ -94,9 +95,13 @@ async function main(): Promise<void> {
     return { kind: 'tool_use', calls: [{ name: offered, input: { title: 'buy milk' } }] };
   });
 
-  process.on('message', (message: { type?: string }) => {
+  process.on('message', (message: { type?: string; pace?: PaceSpec }) => {
     if (message?.type === 'stats') process.send?.({ type: 'stats', stats });
     if (message?.type === 'clock') process.send?.({ type: 'clock', now: nowMs() });
+    if (message?.type === 'pace') {
+      pace = message.pace;
+      process.send?.({ type: 'pace' });
+    }
     if (message?.type === 'first-deltas') {
       process.send?.({ type: 'first-deltas', instants: firstDeltas });
       firstDeltas = {};

@@ -22,8 +22,8 @@ export interface SimulatorStats {
 export const TOOL_TRIGGER = 'add a task';
 
 /**
- * With SIM_PACE (this as JSON), every streamed answer is paced: `deltas` text deltas, the first
- * `firstDeltaMs` after the opening frames, then one every `intervalMs` (see SimPace).
+ * With SIM_PACE (this as JSON) or a `pace` message, every streamed answer is paced: `deltas` text deltas, the
+ * first `firstDeltaMs` after the opening frames, then one every `intervalMs` (see SimPace).
  */
 export interface PaceSpec {
   deltas: number;

@@ -11,6 +11,8 @@ export interface Simulator {
   child: Child;
   stats(): Promise<SimulatorStats>;
   reset(): Promise<void>;
+  /** Paces the streamed answers from now on (undefined: at once). */
+  setPace(pace: PaceSpec | undefined): Promise<void>;
   /** The simulator's clock (clock.ts), to check it is the bench's. */
   clock(): Promise<number>;
   /** When each tagged turn's first text delta was written (clock.ts ms), since the last call. */
@@ -40,7 +42,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     ipc: true,
   });
-  const ask = <T>(request: string, pick: (message: Record<string, unknown>) => T | undefined): Promise<T> =>
+  const ask = <T>(
+    request: string,
+    pick: (message: Record<string, unknown>) => T | undefined,
+    payload: object = {},
+  ): Promise<T> =>
     withTimeout(
       new Promise<T>((resolve) => {
         const listener = (message: Record<string, unknown>): void => {
@@ -50,7 +56,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
           resolve(value);
         };
         child.process.on('message', listener);
-        if (request !== 'ready') child.process.send({ type: request });
+        if (request !== 'ready') child.process.send({ ...payload, type: request });
       }),
       request === 'ready' ? START_TIMEOUT_MS : IPC_TIMEOUT_MS,
       `simulator ${request}`,
@@ -63,6 +69,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     child,
     stats: () => ask('stats', (message) => message.stats as SimulatorStats),
     reset: () => ask('reset', () => true).then(() => undefined),
+    setPace: (pace) => ask('pace', () => true, { pace }).then(() => undefined),
     clock: () => ask('clock', (message) => message.now as number),
     firstDeltas: () =>
       ask('first-deltas', (message) => new Map(Object.entries(message.instants as Record<string, number>))),

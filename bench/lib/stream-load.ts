@@ -2,12 +2,15 @@ import { Agent } from 'node:http';
 import { nowMs } from './clock';
 import type { RequestSpec } from './load';
 import { openEventStream, type SseEvent } from './sse-client';
+import { sleep } from './util';
 
 export interface StreamLoadOptions {
   baseUrl: string;
   /** Streams open at once: a closed loop, each starting its next request when the last one ended. */
   streams: number;
   durationS: number;
+  /** Client i sends its first request i × this later, so that paced turns do not keep in step. */
+  staggerMs?: number;
   /** A request tagged so that the simulator's instants can be matched to it. */
   request: () => RequestSpec & { tag: string };
 }
@@ -41,7 +44,8 @@ export async function runStreams(options: StreamLoadOptions): Promise<StreamLoad
   let failed = 0;
   const started = nowMs();
   const end = started + options.durationS * 1000;
-  const client = async (): Promise<void> => {
+  const client = async (_: unknown, index: number): Promise<void> => {
+    await sleep(index * (options.staggerMs ?? 0));
     while (nowMs() < end) {
       const spec = options.request();
       const sentAt = nowMs();

@@ -1,46 +1,59 @@
-import { checkSharedClock } from '../lib/clock';
 import type { Child } from '../lib/children';
+import { checkSharedClock } from '../lib/clock';
 import type { PaceSpec } from '../lib/simulator-protocol';
 import { turnTag } from '../lib/simulator-protocol';
-import type { Scenario } from '../lib/stack';
+import type { Scenario, Stack, Target } from '../lib/stack';
 import { targetOf } from '../lib/stack';
 import { runStreams, type StreamLoadResult } from '../lib/stream-load';
-import { benchUsers } from '../lib/tokens';
-import { ms, num, sleep, spread, type Spread } from '../lib/util';
+import { type BenchUser, benchUsers } from '../lib/tokens';
+import { ms, num, sleep, spread } from '../lib/util';
 import { CHAT_MESSAGE, cycle, streamRequest } from './common';
 
 const STREAMS = 16;
-/**
- * The model opens its stream at once, writes its first text delta 25 ms later and three more 10 ms apart:
- * the first delta reaches a turn that is already waiting on the model, as a real first token does.
- */
-const PACE: PaceSpec = { deltas: 4, firstDeltaMs: 25, intervalMs: 10 };
 const SETTLE_MS = 500;
+/** Floor, service, service, floor: a drift of the machine over the runs weighs on both alike; samples pooled. */
+const ORDER: Target[] = ['baseline', 'service', 'service', 'baseline'];
+
+interface Load {
+  name: string;
+  pace: PaceSpec;
+  /** Measured for this many times --duration (a slow turn gives fewer samples a second). */
+  durationFactor: number;
+  /** Spread the clients' first requests over one turn, so that their deltas do not arrive in step. */
+  staggerMs: number;
+}
 
 /**
- * S7 time to first token: 16 clients stream turns back to back (`POST /api/{u}/chat`, `Accept:
- * text/event-stream`, a new conversation each). For each turn, the time from the instant the simulator
- * wrote its first text delta to the instant the client had the first `text.delta` event, both on the
- * machine's monotonic clock (clock.ts): through the service, and through the floor, bare Fastify piping
- * the model's deltas to the client (baseline/server.ts). The target is what the service adds.
+ * Two ways for 16 streams to be open at once. Model-paced: the model takes 100 ms to its first token and
+ * writes 10 deltas 20 ms apart, as a real one does, so the servers have time to spare and the figure is the
+ * delta's path through each. Back to back: the first delta 25 ms after the stream opens and 3 more 10 ms
+ * apart, each client starting its next turn at once: both servers are CPU-bound, and the figure includes
+ * the wait behind the other turns' work, which grows with the CPU a turn costs.
+ */
+const LOADS: Load[] = [
+  { name: 'model-paced', pace: { deltas: 10, firstDeltaMs: 100, intervalMs: 20 }, durationFactor: 2, staggerMs: 20 },
+  { name: 'back to back', pace: { deltas: 4, firstDeltaMs: 25, intervalMs: 10 }, durationFactor: 1, staggerMs: 0 },
+];
+
+/**
+ * S7 time to first token: 16 clients stream turns (`POST /api/{u}/chat`, `Accept: text/event-stream`, a new
+ * conversation each). For each turn, the time from the instant the simulator wrote its first text delta to
+ * the instant the client had the first `text.delta` event, both on the machine's monotonic clock (clock.ts):
+ * through the service, and through the floor, bare Fastify piping the model's deltas to the client
+ * (baseline/server.ts). The target is what the service adds.
  */
 export const s7FirstToken: Scenario = {
   id: 'S7',
   title: 'time to first token: 16 streams, service vs bare Fastify piping the model stream',
-  plannedSeconds: (o) => 2 * (o.warmupS + o.durationS) + 5,
+  plannedSeconds: (o) =>
+    LOADS.reduce((sum, load) => sum + ORDER.length * (o.warmupS + load.durationFactor * o.durationS + 1), 5),
   async run(context, report) {
-    const stack = await context.startStack({ tag: 's7', delayMs: 0, baseline: true, pace: PACE });
+    const stack = await context.startStack({ tag: 's7', delayMs: 0, baseline: true });
     const clockRoundTrip = await checkSharedClock('the simulator', () => stack.sim.clock());
     const users = benchUsers(stack.secret, 's7', STREAMS);
-    const nextUser = cycle(users);
-    let turns = 0;
-    const request = () => {
-      const tag = `s7-${++turns}`;
-      return { ...streamRequest(nextUser(), { message: `${CHAT_MESSAGE} ${turnTag(tag)}` }), tag };
-    };
     report.headers = [
-      'target',
       'streams',
+      'target',
       'turns',
       'turns/s',
       'first token p50 ms',
@@ -50,79 +63,121 @@ export const s7FirstToken: Scenario = {
       'added p50 ms',
       'added p99 ms',
     ];
-    const firstToken: Record<string, Spread> = {};
-    for (const target of ['baseline', 'service'] as const) {
-      const { url, child } = targetOf(stack, target);
-      const label = `S7 ${target} × ${STREAMS}`;
-      context.log(label);
-      if (context.options.warmupS > 0) {
-        const warmup = await runStreams({
-          baseUrl: url,
-          streams: STREAMS,
-          durationS: context.options.warmupS,
-          request,
-        });
-        assertStreamsClean(`${label} (warm-up)`, warmup, child);
-        await sleep(SETTLE_MS);
+    for (const load of LOADS) {
+      await stack.sim.setPace(load.pace);
+      const runs: Record<Target, FirstTokenRun[]> = { baseline: [], service: [] };
+      for (const [i, target] of ORDER.entries()) {
+        const label = `S7 ${load.name} ${target} × ${STREAMS} (${i + 1}/${ORDER.length})`;
+        context.log(label);
+        runs[target].push(
+          await measureFirstToken(stack, target, users, load, {
+            label,
+            warmupS: context.options.warmupS,
+            durationS: load.durationFactor * context.options.durationS,
+          }),
+        );
       }
-      await stack.sim.firstDeltas();
-      const result = await runStreams({
-        baseUrl: url,
-        streams: STREAMS,
-        durationS: context.options.durationS,
-        request,
+      const pooled = (target: Target) => ({
+        ttft: spread(runs[target].flatMap((run) => run.ttft)),
+        fromRequest: spread(runs[target].flatMap((run) => run.fromRequest)),
+        turnsPerS: runs[target].reduce((sum, run) => sum + run.turnsPerS, 0) / runs[target].length,
       });
-      assertStreamsClean(label, result, child);
-      const written = await stack.sim.firstDeltas();
-      const latencies = result.turns.map((turn) => {
-        const at = written.get(turn.tag);
-        if (at === undefined) throw new Error(`${label}: the simulator kept no first delta for ${turn.tag}`);
-        return turn.firstDeltaAt - at;
-      });
-      const ttft = (firstToken[target] = spread(latencies));
-      const fromRequest = spread(result.turns.map((turn) => turn.firstDeltaAt - turn.sentAt));
-      const floor = firstToken.baseline;
-      report.rows.push([
-        target === 'baseline' ? 'bare Fastify pipe' : 'service',
-        String(STREAMS),
-        String(ttft.count),
-        num(ttft.count / result.durationS),
-        ms(ttft.p50),
-        ms(ttft.p99),
-        ms(ttft.max),
-        ms(fromRequest.p50),
-        target === 'service' ? ms(ttft.p50 - floor.p50) : '–',
-        target === 'service' ? ms(ttft.p99 - floor.p99) : '–',
-      ]);
-      report.data[target] = { firstToken: ttft, fromRequest, durationS: result.durationS };
-      await sleep(SETTLE_MS);
+      const floor = pooled('baseline');
+      const service = pooled('service');
+      for (const [target, { ttft, fromRequest, turnsPerS }] of [
+        ['baseline', floor],
+        ['service', service],
+      ] as const) {
+        report.rows.push([
+          `${STREAMS} ${load.name}`,
+          target === 'baseline' ? 'bare Fastify pipe' : 'service',
+          String(ttft.count),
+          num(turnsPerS),
+          ms(ttft.p50),
+          ms(ttft.p99),
+          ms(ttft.max),
+          ms(fromRequest.p50),
+          target === 'service' ? ms(ttft.p50 - floor.ttft.p50) : '–',
+          target === 'service' ? ms(ttft.p99 - floor.ttft.p99) : '–',
+        ]);
+        report.data[`${load.name}:${target}`] = { firstToken: ttft, fromRequest, turnsPerS };
+      }
+      report.verdicts.push(
+        {
+          name: `S7 first token p50, service − floor, ${STREAMS} ${load.name} streams (ms)`,
+          value: service.ttft.p50 - floor.ttft.p50,
+          bound: 2,
+          kind: 'max',
+        },
+        {
+          name: `S7 first token p99, service − floor, ${STREAMS} ${load.name} streams (ms)`,
+          value: service.ttft.p99 - floor.ttft.p99,
+          bound: 10,
+          kind: 'max',
+        },
+      );
     }
-    const { service, baseline } = firstToken;
-    report.verdicts.push(
-      {
-        name: `S7 first token p50, service − floor at ${STREAMS} streams (ms)`,
-        value: service.p50 - baseline.p50,
-        bound: 2,
-        kind: 'max',
-      },
-      {
-        name: `S7 first token p99, service − floor at ${STREAMS} streams (ms)`,
-        value: service.p99 - baseline.p99,
-        bound: 10,
-        kind: 'max',
-      },
-    );
     report.notes.push(
-      `first token = the client's receipt of the first text.delta − the simulator's write of the first ` +
-        `content_block_delta (${PACE.firstDeltaMs} ms after the model's stream opened; ${PACE.deltas} deltas, ` +
-        `${PACE.intervalMs} ms apart), both on CLOCK_MONOTONIC (process.hrtime), which every process of the ` +
-        `machine shares: checked at the start, the simulator's reading fell inside the bench's ` +
-        `${ms(clockRoundTrip)} ms IPC round trip`,
-      'from request = the same receipt − the moment the client sent the POST (the turn before the model: ' +
-        'auth, the stored message, the lease)',
+      'first token = the client’s receipt of the first text.delta − the simulator’s write of the first ' +
+        'content_block_delta, both on CLOCK_MONOTONIC (process.hrtime), which every process of the machine ' +
+        `shares: checked at the start, the simulator’s reading fell inside the bench’s ${ms(clockRoundTrip)} ms ` +
+        'IPC round trip',
+      ...LOADS.map(
+        (load) =>
+          `${load.name}: the model’s first delta ${load.pace.firstDeltaMs} ms after its stream opened, ` +
+          `${load.pace.deltas} deltas ${load.pace.intervalMs} ms apart` +
+          (load.staggerMs > 0 ? `; client i starts ${load.staggerMs}·i ms late` : '; no pause between turns'),
+      ),
+      'each row pools two runs, measured floor, service, service, floor',
+      'from request = the same receipt − the moment the client sent the POST (the turn before the model: auth, ' +
+        'the stored message, the lease, the model call)',
     );
   },
 };
+
+interface FirstTokenRun {
+  /** Per turn, ms. */
+  ttft: number[];
+  fromRequest: number[];
+  turnsPerS: number;
+}
+
+/** A warm-up, then the measured run: every turn's first token matched with the simulator's instant. */
+async function measureFirstToken(
+  stack: Stack,
+  target: Target,
+  users: BenchUser[],
+  load: Load,
+  run: { label: string; warmupS: number; durationS: number },
+): Promise<FirstTokenRun> {
+  const { url, child } = targetOf(stack, target);
+  const nextUser = cycle(users);
+  let turns = 0;
+  const request = () => {
+    const tag = `s7-${target}-${++turns}`;
+    return { ...streamRequest(nextUser(), { message: `${CHAT_MESSAGE} ${turnTag(tag)}` }), tag };
+  };
+  const streams = { baseUrl: url, streams: STREAMS, staggerMs: load.staggerMs, request };
+  if (run.warmupS > 0) {
+    assertStreamsClean(`${run.label} (warm-up)`, await runStreams({ ...streams, durationS: run.warmupS }), child);
+    await sleep(SETTLE_MS);
+  }
+  await stack.sim.firstDeltas();
+  const result = await runStreams({ ...streams, durationS: run.durationS });
+  assertStreamsClean(run.label, result, child);
+  const written = await stack.sim.firstDeltas();
+  const latencies = result.turns.map((turn) => {
+    const at = written.get(turn.tag);
+    if (at === undefined) throw new Error(`${run.label}: the simulator kept no first delta for ${turn.tag}`);
+    return turn.firstDeltaAt - at;
+  });
+  await sleep(SETTLE_MS);
+  return {
+    ttft: latencies,
+    fromRequest: result.turns.map((turn) => turn.firstDeltaAt - turn.sentAt),
+    turnsPerS: result.turns.length / result.durationS,
+  };
+}
 
 function assertStreamsClean(label: string, result: StreamLoadResult, server: Child): void {
   if (result.failed === 0 && result.turns.length > 0) return;
