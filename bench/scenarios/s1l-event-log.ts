@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { cpuMeter } from '../lib/cpu';
 import { settledStats, turnEventRows } from '../lib/db-writes';
 import { buildAtCommit } from '../lib/git-build';
 import { assertClean, type LoadResult } from '../lib/load';
@@ -32,21 +33,43 @@ export const s1lEventLog: Scenario = {
       with: await context.startStack({ tag: 's1l_with', delayMs: 0 }),
       without: await context.startStack({ tag: 's1l_without', delayMs: 0, serviceRoot: beforeRoot }),
     };
-    report.headers = ['service', 'run', 'clients', ...LOAD_HEADERS.map((h) => h.replace('req/s', 'turns/s'))];
+    report.headers = [
+      'service',
+      'run',
+      'clients',
+      ...LOAD_HEADERS.map((h) => h.replace('req/s', 'turns/s')),
+      'service CPU ms/turn',
+      'database CPU ms/turn',
+    ];
     const runs: Record<Side, LoadResult[]> = { with: [], without: [] };
+    const cpuPerTurn: Record<Side, { service: number; db: number }[]> = { with: [], without: [] };
     for (const [i, side] of ORDER.entries()) {
       const stack = stacks[side];
       const nextUser = cycle(benchUsers(stack.secret, 's1l', USERS));
       context.log(`S1L ${side} the event log × ${CLIENTS} (${i + 1}/${ORDER.length})`);
+      let meter: Awaited<ReturnType<typeof cpuMeter>> | undefined;
       const result = await context.measure({
         baseUrl: stack.service.url,
         connections: CLIENTS,
         request: () => chatRequest(nextUser(), { message: CHAT_MESSAGE }),
         monitor: stack.service.measured,
+        beforeRun: async (phase) => {
+          if (phase !== 'measured') return;
+          meter = await cpuMeter(stack.service.child.pid, context.db === 'postgres' ? stack.sql() : undefined);
+        },
       });
       assertClean(`S1L ${side} × ${CLIENTS}`, result, stack.service.child);
+      const cpu = await meter!();
       runs[side].push(result);
-      report.rows.push([label(side), String(i + 1), String(CLIENTS), ...loadCells(result)]);
+      cpuPerTurn[side].push({ service: cpu.serverMs / result.ok, db: cpu.dbMs / result.ok });
+      report.rows.push([
+        label(side),
+        String(i + 1),
+        String(CLIENTS),
+        ...loadCells(result),
+        ms(cpu.serverMs / result.ok),
+        ms(cpu.dbMs / result.ok),
+      ]);
     }
     const mean = (side: Side): number => runs[side].reduce((sum, r) => sum + r.rps, 0) / runs[side].length;
     const value = safeRatio(mean('with'), mean('without'));
@@ -56,10 +79,15 @@ export const s1lEventLog: Scenario = {
       bound: BOUND,
       kind: 'min',
     });
+    const meanCpu = (side: Side, of: 'service' | 'db'): number =>
+      cpuPerTurn[side].reduce((sum, c) => sum + c[of], 0) / cpuPerTurn[side].length;
     report.notes.push(
-      `mean turns/s: with ${num(mean('with'))}, without ${num(mean('without'))} (${ratio(value)}); ` +
-        `p50 with ${ms(runs.with[0].p50)}/${ms(runs.with[1].p50)} ms, without ${ms(runs.without[0].p50)}/` +
-        `${ms(runs.without[1].p50)} ms`,
+      `mean turns/s: with ${num(mean('with'))}, without ${num(mean('without'))} (${ratio(value)})`,
+      `CPU per turn (user + system, /proc): the service ${ms(meanCpu('with', 'service'))} ms with the log, ` +
+        `${ms(meanCpu('without', 'service'))} ms without (${ratio(safeRatio(meanCpu('with', 'service'), meanCpu('without', 'service')))}); ` +
+        `its database backends ${ms(meanCpu('with', 'db'))} ms with, ${ms(meanCpu('without', 'db'))} ms without ` +
+        `(${ratio(safeRatio(meanCpu('with', 'db'), meanCpu('without', 'db')))}). Other work on the machine lowers ` +
+        'turns/s far more than it moves these',
     );
     if (context.db === 'postgres') {
       const cost = await Promise.all(ORDER.slice(0, 2).map((side) => perTurnCost(stacks[side].sql())));

@@ -1,5 +1,6 @@
 import type { Child } from '../lib/children';
 import { checkSharedClock } from '../lib/clock';
+import { cpuMeter } from '../lib/cpu';
 import type { PaceSpec } from '../lib/simulator-protocol';
 import { turnTag } from '../lib/simulator-protocol';
 import type { Scenario, Stack, Target } from '../lib/stack';
@@ -62,6 +63,8 @@ export const s7FirstToken: Scenario = {
       'from request p50 ms',
       'added p50 ms',
       'added p99 ms',
+      'CPU ms/turn',
+      'db CPU ms/turn',
     ];
     for (const load of LOADS) {
       await stack.sim.setPace(load.pace);
@@ -80,11 +83,13 @@ export const s7FirstToken: Scenario = {
       const pooled = (target: Target) => ({
         ttft: spread(runs[target].flatMap((run) => run.ttft)),
         fromRequest: spread(runs[target].flatMap((run) => run.fromRequest)),
-        turnsPerS: runs[target].reduce((sum, run) => sum + run.turnsPerS, 0) / runs[target].length,
+        turnsPerS: mean(runs[target].map((run) => run.turnsPerS)),
+        cpuMs: mean(runs[target].map((run) => run.cpuMs)),
+        dbCpuMs: mean(runs[target].map((run) => run.dbCpuMs)),
       });
       const floor = pooled('baseline');
       const service = pooled('service');
-      for (const [target, { ttft, fromRequest, turnsPerS }] of [
+      for (const [target, { ttft, fromRequest, turnsPerS, cpuMs, dbCpuMs }] of [
         ['baseline', floor],
         ['service', service],
       ] as const) {
@@ -99,8 +104,10 @@ export const s7FirstToken: Scenario = {
           ms(fromRequest.p50),
           target === 'service' ? ms(ttft.p50 - floor.ttft.p50) : '–',
           target === 'service' ? ms(ttft.p99 - floor.ttft.p99) : '–',
+          ms(cpuMs),
+          ms(dbCpuMs),
         ]);
-        report.data[`${load.name}:${target}`] = { firstToken: ttft, fromRequest, turnsPerS };
+        report.data[`${load.name}:${target}`] = { firstToken: ttft, fromRequest, turnsPerS, cpuMs, dbCpuMs };
       }
       report.verdicts.push(
         {
@@ -129,6 +136,8 @@ export const s7FirstToken: Scenario = {
           (load.staggerMs > 0 ? `; client i starts ${load.staggerMs}·i ms late` : '; no pause between turns'),
       ),
       'each row pools two runs, measured floor, service, service, floor',
+      'CPU ms/turn: user + system CPU (/proc) of the server process, and of the database backends, over the ' +
+        'measured runs, per turn',
       'from request = the same receipt − the moment the client sent the POST (the turn before the model: auth, ' +
         'the stored message, the lease, the model call)',
     );
@@ -140,7 +149,12 @@ interface FirstTokenRun {
   ttft: number[];
   fromRequest: number[];
   turnsPerS: number;
+  /** CPU of the server, and of its database backends, per turn. */
+  cpuMs: number;
+  dbCpuMs: number;
 }
+
+const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 
 /** A warm-up, then the measured run: every turn's first token matched with the simulator's instant. */
 async function measureFirstToken(
@@ -163,7 +177,9 @@ async function measureFirstToken(
     await sleep(SETTLE_MS);
   }
   await stack.sim.firstDeltas();
+  const meter = await cpuMeter(child.pid, stack.db.kind === 'postgres' ? stack.sql() : undefined);
   const result = await runStreams({ ...streams, durationS: run.durationS });
+  const cpu = await meter();
   assertStreamsClean(run.label, result, child);
   const written = await stack.sim.firstDeltas();
   const latencies = result.turns.map((turn) => {
@@ -176,6 +192,8 @@ async function measureFirstToken(
     ttft: latencies,
     fromRequest: result.turns.map((turn) => turn.firstDeltaAt - turn.sentAt),
     turnsPerS: result.turns.length / result.durationS,
+    cpuMs: cpu.serverMs / result.turns.length,
+    dbCpuMs: cpu.dbMs / result.turns.length,
   };
 }
 
