@@ -2,6 +2,12 @@ import type { LoadResult, RequestSpec } from '../lib/load';
 import type { BenchUser } from '../lib/tokens';
 import { mb, ms, num } from '../lib/util';
 
+/**
+ * Seconds of load, not measured, before comparing two servers: a fresh service takes 15–20 s of load to reach
+ * its steady speed (the JIT); four back-to-back 7 s S1 runs of one build gave 337, 481, 575, 595 turns/s.
+ */
+export const PRIME_S = 20;
+
 export const CHAT_MESSAGE = 'Hello! Could you summarise what you can help me with today?';
 
 export function chatRequest(user: BenchUser, body: { message: string; conversation_id?: string }): RequestSpec {

@@ -2,11 +2,11 @@ import type { Pool } from 'pg';
 import { cpuMeter } from '../lib/cpu';
 import { settledStats, turnEventRows } from '../lib/db-writes';
 import { buildAtCommit } from '../lib/git-build';
-import { assertClean, type LoadResult } from '../lib/load';
+import { assertClean, type LoadResult, type RequestSpec, runLoad } from '../lib/load';
 import type { Scenario, Stack } from '../lib/stack';
 import { benchUsers } from '../lib/tokens';
 import { ms, num, ratio } from '../lib/util';
-import { CHAT_MESSAGE, chatRequest, cycle, LOAD_HEADERS, loadCells, safeRatio } from './common';
+import { CHAT_MESSAGE, chatRequest, cycle, LOAD_HEADERS, loadCells, PRIME_S, safeRatio } from './common';
 
 /** main before issue 12 (durable turns): the service without an event log. */
 export const BEFORE_EVENT_LOG = '9aefb19';
@@ -19,13 +19,13 @@ const BOUND = 0.9;
 
 /**
  * S1L: S1's turn at 16 clients, on this build (with the event log) and on the build of BEFORE_EVENT_LOG (no
- * log), each on a fresh database of its own, measured in turn in the same run: persisting a turn's events must
- * not cost it its throughput.
+ * log), each on a fresh database of its own, both primed, then measured in turn in the same run: persisting a
+ * turn's events must not cost it its throughput.
  */
 export const s1lEventLog: Scenario = {
   id: 'S1L',
   title: `S1 with the event log vs without it (the build of ${BEFORE_EVENT_LOG}), 16 clients`,
-  plannedSeconds: (o) => ORDER.length * (o.warmupS + o.durationS) + 120,
+  plannedSeconds: (o) => 2 * PRIME_S + ORDER.length * (o.warmupS + o.durationS) + 120,
   async run(context, report) {
     context.log(`S1L building ${BEFORE_EVENT_LOG} in a temporary worktree`);
     const beforeRoot = await buildAtCommit(context.options.root, BEFORE_EVENT_LOG);
@@ -41,17 +41,24 @@ export const s1lEventLog: Scenario = {
       'service CPU ms/turn',
       'database CPU ms/turn',
     ];
+    for (const side of ['without', 'with'] as const) {
+      context.log(`S1L priming ${side} the event log for ${PRIME_S} s`);
+      const stack = stacks[side];
+      const request = s1Turns(stack);
+      const primed = await runLoad({ baseUrl: stack.service.url, connections: CLIENTS, durationS: PRIME_S, request });
+      assertClean(`S1L priming ${side}`, primed, stack.service.child);
+    }
     const runs: Record<Side, LoadResult[]> = { with: [], without: [] };
     const cpuPerTurn: Record<Side, { service: number; db: number }[]> = { with: [], without: [] };
     for (const [i, side] of ORDER.entries()) {
       const stack = stacks[side];
-      const nextUser = cycle(benchUsers(stack.secret, 's1l', USERS));
+      const request = s1Turns(stack);
       context.log(`S1L ${side} the event log × ${CLIENTS} (${i + 1}/${ORDER.length})`);
       let meter: Awaited<ReturnType<typeof cpuMeter>> | undefined;
       const result = await context.measure({
         baseUrl: stack.service.url,
         connections: CLIENTS,
-        request: () => chatRequest(nextUser(), { message: CHAT_MESSAGE }),
+        request,
         monitor: stack.service.measured,
         beforeRun: async (phase) => {
           if (phase !== 'measured') return;
@@ -101,6 +108,12 @@ export const s1lEventLog: Scenario = {
     report.data = { runs, ref: BEFORE_EVENT_LOG };
   },
 };
+
+/** S1's request: a new conversation per turn, from 64 users in turn. */
+function s1Turns(stack: Stack): () => RequestSpec {
+  const nextUser = cycle(benchUsers(stack.secret, 's1l', USERS));
+  return () => chatRequest(nextUser(), { message: CHAT_MESSAGE });
+}
 
 const label = (side: Side): string => (side === 'with' ? 'with the event log' : `without (${BEFORE_EVENT_LOG})`);
 

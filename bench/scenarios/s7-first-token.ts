@@ -8,7 +8,7 @@ import { targetOf } from '../lib/stack';
 import { runStreams, type StreamLoadResult } from '../lib/stream-load';
 import { type BenchUser, benchUsers } from '../lib/tokens';
 import { ms, num, sleep, spread } from '../lib/util';
-import { CHAT_MESSAGE, cycle, streamRequest } from './common';
+import { CHAT_MESSAGE, cycle, PRIME_S, streamRequest } from './common';
 
 const STREAMS = 16;
 const SETTLE_MS = 500;
@@ -47,7 +47,7 @@ export const s7FirstToken: Scenario = {
   id: 'S7',
   title: 'time to first token: 16 streams, service vs bare Fastify piping the model stream',
   plannedSeconds: (o) =>
-    LOADS.reduce((sum, load) => sum + ORDER.length * (o.warmupS + load.durationFactor * o.durationS + 1), 5),
+    LOADS.reduce((sum, load) => sum + ORDER.length * (o.warmupS + load.durationFactor * o.durationS + 1), 2 * PRIME_S),
   async run(context, report) {
     const stack = await context.startStack({ tag: 's7', delayMs: 0, baseline: true });
     const clockRoundTrip = await checkSharedClock('the simulator', () => stack.sim.clock());
@@ -66,6 +66,15 @@ export const s7FirstToken: Scenario = {
       'CPU ms/turn',
       'db CPU ms/turn',
     ];
+    for (const target of ['baseline', 'service'] as const) {
+      context.log(`S7 priming ${target} for ${PRIME_S} s`);
+      await stack.sim.setPace(LOADS[1].pace);
+      await measureFirstToken(stack, target, users, LOADS[1], {
+        label: `S7 priming ${target}`,
+        warmupS: 0,
+        durationS: PRIME_S,
+      });
+    }
     for (const load of LOADS) {
       await stack.sim.setPace(load.pace);
       const runs: Record<Target, FirstTokenRun[]> = { baseline: [], service: [] };
@@ -135,7 +144,8 @@ export const s7FirstToken: Scenario = {
           `${load.pace.deltas} deltas ${load.pace.intervalMs} ms apart` +
           (load.staggerMs > 0 ? `; client i starts ${load.staggerMs}·i ms late` : '; no pause between turns'),
       ),
-      'each row pools two runs, measured floor, service, service, floor',
+      `each row pools two runs, measured floor, service, service, floor, after ${PRIME_S} s of back-to-back ` +
+        'turns on each (not measured)',
       'CPU ms/turn: user + system CPU (/proc) of the server process, and of the database backends, over the ' +
         'measured runs, per turn',
       'from request = the same receipt − the moment the client sent the POST (the turn before the model: auth, ' +

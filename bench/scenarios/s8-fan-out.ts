@@ -84,8 +84,8 @@ export const s8FanOut: Scenario = {
       'rows written/turn',
       'commits/turn',
     ];
-    context.log('S8 warm-up turn, 2 viewers');
-    await watchTurn(replicas, user, 2, sql);
+    context.log(`S8 warm-up: ${TURNS_PER_LEVEL} turns, 10 viewers`);
+    for (let i = 0; i < TURNS_PER_LEVEL; i++) await watchTurn(replicas, user, 10, sql);
 
     let exact = 0;
     let watched = 0;
