@@ -40,7 +40,7 @@ describe('openapi.json', () => {
     const stream = content.content['text/event-stream'].schema;
     expect(stream.discriminator?.propertyName).toBe('event');
     expect(Object.keys(stream.discriminator?.mapping ?? {}).sort()).toEqual(
-      ['error', 'text.delta', 'tool.finished', 'tool.started', 'turn.completed', 'turn.started'].sort(),
+      ['turn.failed', 'text.delta', 'tool.finished', 'tool.started', 'turn.completed', 'turn.started'].sort(),
     );
     const completed = schemas[stream.discriminator!.mapping!['turn.completed'].split('/').pop()!];
     expect(JSON.stringify(completed.properties?.data)).toContain('"#/components/schemas/ChatTurnDto"');
@@ -50,6 +50,8 @@ describe('openapi.json', () => {
     expect(Object.fromEntries(operations().map(([where, op]) => [where, op.operationId]))).toEqual({
       [`post ${CHAT}`]: 'sendMessage',
       [`get ${CHAT}/{conversation_id}/history`]: 'getHistory',
+      [`get ${CHAT}/{conversation_id}/turns/{turn_id}/events`]: 'getTurnEvents',
+      [`post ${CHAT}/{conversation_id}/turns/{turn_id}/cancel`]: 'cancelTurn',
       'get /api/{user_id}/conversations': 'listConversations',
       'get /api/{user_id}/conversations/{conversation_id}': 'getConversation',
       'patch /api/{user_id}/conversations/{conversation_id}': 'renameConversation',

@@ -31,7 +31,12 @@ function ChatStreamEvent<T>(event: string, data: Type<T>, description: string) {
     @ApiProperty({ enum: [event], description: 'The `event:` line.' })
     event: string;
 
-    @ApiProperty({ pattern: '^[1-9][0-9]*$', maxLength: 16, description: 'The `id:` line: 1, 2, 3… within a turn, the same in every stream of it (resume after it with `Last-Event-ID`).' })
+    @ApiProperty({
+      pattern: '^[1-9][0-9]*$',
+      maxLength: 16,
+      description:
+        'The `id:` line: 1, 2, 3… within a turn, the same in every stream of it (resume after it with `Last-Event-ID`).',
+    })
     id: string;
 
     @ApiProperty({ type: data, description })

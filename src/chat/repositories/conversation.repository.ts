@@ -29,8 +29,7 @@ export type DeleteOutcome = 'deleted' | 'not_found' | 'busy';
 
 /** `interrupted`: the turns of a dead replica this attempt marked failed. */
 export type LeaseAttempt =
-  | { state: 'acquired'; messageId: string; seq: number; interrupted: TurnRef[] }
-  | { state: 'busy' | 'not_found' };
+  { state: 'acquired'; messageId: string; seq: number; interrupted: TurnRef[] } | { state: 'busy' | 'not_found' };
 
 // PostgreSQL keeps microseconds; a JS Date does not, so the cursor carries the exact text form.
 const EXACT_UPDATED_AT = `to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -116,7 +115,12 @@ export class ConversationRepository {
 
   /** The turn asked to stop (`turnId`, or whichever runs when omitted), or null when none is running. */
   async requestCancel(userId: string, conversationId: string, turnId?: string): Promise<string | null> {
-    const [row] = await this.statements.rows(REQUEST_CANCEL, [conversationId, userId, turnId ?? null, TURN_CANCEL_CHANNEL]);
+    const [row] = await this.statements.rows(REQUEST_CANCEL, [
+      conversationId,
+      userId,
+      turnId ?? null,
+      TURN_CANCEL_CHANNEL,
+    ]);
     return row?.turn_id ?? null;
   }
 

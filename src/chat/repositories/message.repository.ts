@@ -92,7 +92,11 @@ export class MessageRepository {
     return row ?? null;
   }
 
-  async findAnswer(userId: string, conversationId: string, turn: Pick<StoredTurn, 'seq'>): Promise<StoredAnswer | null> {
+  async findAnswer(
+    userId: string,
+    conversationId: string,
+    turn: Pick<StoredTurn, 'seq'>,
+  ): Promise<StoredAnswer | null> {
     const [row] = await this.statements.rows(TURN_ANSWER, [conversationId, userId, turn.seq + 1]);
     return row ?? null;
   }

@@ -60,12 +60,14 @@ export class TurnEventWriter implements LocalTurnEvents {
   /** The terminal event, then every event in the log; a log that cannot be written is logged, not thrown. */
   async finish(type: 'turn.completed' | 'turn.failed', data: unknown): Promise<void> {
     this.publish(type, data);
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       await this.writing;
       if (this.written === this.events.length) break;
       if (this.writing) continue;
       if (++failures === FINAL_WRITE_ATTEMPTS) {
-        this.logger.error(`could not write the last ${this.events.length - this.written} event(s) of turn ${this.ref.turnId}`);
+        this.logger.error(
+          `could not write the last ${this.events.length - this.written} event(s) of turn ${this.ref.turnId}`,
+        );
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));

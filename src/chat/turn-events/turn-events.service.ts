@@ -81,7 +81,8 @@ export class TurnEvents {
   }
 
   private async rebuildTerminal(ref: TurnRef, turn: StoredTurn): Promise<Terminal> {
-    const answer = turn.status === 'completed' ? await this.messages.findAnswer(ref.userId, ref.conversationId, turn) : null;
+    const answer =
+      turn.status === 'completed' ? await this.messages.findAnswer(ref.userId, ref.conversationId, turn) : null;
     if (!answer) {
       const failure = turn.status === 'failed' ? storedTurnFailure(turn.error_code) : null;
       if (!failure) return { type: 'turn.failed', data: interruptedProblem(ref) };
@@ -92,9 +93,19 @@ export class TurnEvents {
       text: answer.content,
       toolCalls: answer.tool_calls,
       stopReason: answer.stop_reason ?? 'end_turn',
-      usage: answer.usage ?? { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+      usage: answer.usage ?? {
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_read_input_tokens: 0,
+        cache_creation_input_tokens: 0,
+      },
     };
-    const data = toChatTurnDto({ conversationId: ref.conversationId, userMessageId: ref.turnId, messageId: answer.id, result });
+    const data = toChatTurnDto({
+      conversationId: ref.conversationId,
+      userMessageId: ref.turnId,
+      messageId: answer.id,
+      result,
+    });
     return { type: 'turn.completed', data };
   }
 }

@@ -102,7 +102,11 @@ export class TurnService implements TurnRunner {
     const { conversationId } = lease;
     const stopTimer = this.metrics.turnDuration.startTimer();
     const events = this.turnEvents.writer(ref);
-    events.publish('turn.started', { turn_id: ref.turnId, conversation_id: conversationId, user_message_id: ref.turnId });
+    events.publish('turn.started', {
+      turn_id: ref.turnId,
+      conversation_id: conversationId,
+      user_message_id: ref.turnId,
+    });
     const cancellation = this.cancellation.register(ref);
     lease.onCancelRequested(cancellation.cancel);
     try {
