@@ -24,9 +24,7 @@ export class TurnEvents1795707000000 implements MigrationInterface {
           REFERENCES "conversations"("id") ON DELETE CASCADE
       )`,
     );
-    await queryRunner.query(
-      `CREATE INDEX "IDX_turn_events_conversation_id" ON "turn_events" ("conversation_id")`,
-    );
+    await queryRunner.query(`CREATE INDEX "IDX_turn_events_conversation_id" ON "turn_events" ("conversation_id")`);
     // The expiry sweep finds ended turns by their terminal event's age.
     await queryRunner.query(
       `CREATE INDEX "IDX_turn_events_terminal_created_at" ON "turn_events" ("created_at")
