@@ -16,7 +16,7 @@ export class TurnEvents1795707000000 implements MigrationInterface {
         "conversation_id" uuid NOT NULL,
         "user_id" text NOT NULL,
         "type" text NOT NULL,
-        "data" jsonb NOT NULL,
+        "data" json NOT NULL,
         "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
         CONSTRAINT "PK_turn_events" PRIMARY KEY ("turn_id", "seq"),
         CONSTRAINT "CHK_turn_events_seq_positive" CHECK (seq > 0),

@@ -10,7 +10,7 @@ export const APPEND_TURN_EVENTS = new PreparedStatement<{ appended: number }>(
   `WITH appended AS (
      INSERT INTO turn_events (turn_id, conversation_id, user_id, seq, type, data)
      SELECT $1, $2, $3, e.seq, e.type, e.data
-     FROM unnest($4::int[], $5::text[], $6::jsonb[]) AS e(seq, type, data)
+     FROM unnest($4::int[], $5::text[], $6::json[]) AS e(seq, type, data)
      RETURNING seq
    ), terminal AS (
      UPDATE messages SET last_event_id = $8
@@ -38,7 +38,7 @@ export const SEAL_TURN = new PreparedStatement<{ seq: number }>(
      FROM turn_events WHERE turn_id = $1 AND user_id = $3
    ), sealed AS (
      INSERT INTO turn_events (turn_id, conversation_id, user_id, seq, type, data)
-     SELECT $1, $2, $3, last.seq + 1, $6, $4::jsonb FROM last WHERE last.ended IS NOT TRUE
+     SELECT $1, $2, $3, last.seq + 1, $6, $4::json FROM last WHERE last.ended IS NOT TRUE
      ON CONFLICT DO NOTHING
      RETURNING seq
    ), terminal AS (
