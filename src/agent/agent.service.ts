@@ -129,7 +129,8 @@ export class AgentService {
     const messages = [...prefix, ...(transcript as MessageParam[])];
     messages[messages.length - 1] = withCacheBreakpoint(messages[messages.length - 1]);
     const tools = cachedTools(this.catalogue.anthropicTools(input.userId));
-    // Streaming costs CPU: only a watching client, or a cancel that keeps the text so far, needs the deltas.
+    // Streaming costs CPU: only a watcher of the turn's events, or a cancel that keeps the text so far, needs the
+    // deltas (the chat layer passes both for every turn; other callers may pass neither).
     const watched = input.onEvent !== undefined || input.cancel !== undefined;
     const stopTimer = this.metrics.modelRequestDuration.startTimer();
     try {

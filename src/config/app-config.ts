@@ -108,7 +108,7 @@ export class AppConfig {
   readonly host!: string;
   readonly logLevel!: string;
   readonly databaseUrl?: string;
-  /** The server itself, past the pooler: for migrations (session advisory lock) and, later, LISTEN. */
+  /** The server itself, past the pooler: for migrations (session advisory lock) and LISTEN. */
   readonly databaseDirectUrl?: string;
   readonly dataDir!: string;
   /** `pooler`: a transaction-mode pooler (PgBouncer) is in front, so no session state may be relied on. */

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toProblem } from '../../common/problem/problem';
 import { AppConfig } from '../../config/app-config';
@@ -87,7 +88,7 @@ export class TurnEvents {
       const failure = turn.status === 'failed' ? storedTurnFailure(turn.error_code) : null;
       if (!failure) return { type: 'turn.failed', data: interruptedProblem(ref) };
       const error = turnFailed(failure, undefined, { conversationId: ref.conversationId, userMessageId: ref.turnId });
-      return { type: 'turn.failed', data: toProblem(error, `rebuilt-${ref.turnId}`, turnEventsPath(ref)).problem };
+      return { type: 'turn.failed', data: toProblem(error, randomUUID(), turnEventsPath(ref)).problem };
     }
     const result = {
       text: answer.content,
