@@ -96,14 +96,24 @@ export class TurnEventHub implements OnApplicationBootstrap, BeforeApplicationSh
     }
     const state = { again: false };
     this.reading.set(turnId, state);
-    void this.readFor(turnId, state).finally(() => this.reading.delete(turnId));
+    void this.readFor(turnId, state);
   }
 
   private changedAll(): void {
     for (const turnId of this.watchers.keys()) this.changed(turnId);
   }
 
+  /** A change signalled after the last `again` check, while the read was ending, starts another read. */
   private async readFor(turnId: string, state: { again: boolean }): Promise<void> {
+    try {
+      await this.readWhileChanged(turnId, state);
+    } finally {
+      this.reading.delete(turnId);
+      if (state.again) this.changed(turnId);
+    }
+  }
+
+  private async readWhileChanged(turnId: string, state: { again: boolean }): Promise<void> {
     do {
       state.again = false;
       const watchers = [...(this.watchers.get(turnId) ?? [])];

@@ -33,7 +33,10 @@ export class TurnFollower implements TurnWatcher {
   /** Watches before it replays, so nothing published in between is missed. */
   start(): Promise<void> {
     this.watch();
-    void this.catchUp().then(() => !this.finished && this.options.afterReplay?.(this));
+    // A failure deciding whether the turn ended ends the stream (the client resumes), never the process.
+    void this.catchUp()
+      .then(() => !this.finished && this.options.afterReplay?.(this))
+      .catch(() => this.stop());
     return this.ended;
   }
 
