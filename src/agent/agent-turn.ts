@@ -47,7 +47,10 @@ export interface AgentTurnInput {
   /** The user stopped the turn: it ends at once with what it has, as `stopReason: 'cancelled'`. */
   cancel?: AbortSignal;
   onEvent?: (event: AgentEvent) => void;
-  /** Goes on with a turn that paused for approval, from what it returned, once the user decided. */
+  /**
+   * Goes on with a turn that paused for approval, from what it returned, once the user decided. With `cancel`
+   * already fired it runs nothing and needs no decisions: that is how a paused turn that is cancelled ends.
+   */
   resume?: AgentTurnResume;
 }
 

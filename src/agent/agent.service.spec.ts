@@ -783,11 +783,10 @@ describe(AgentService.name, () => {
       expectReplayable(result.transcript);
     });
 
-    it('a cancel already fired when the resume starts runs none of the paused calls', async () => {
+    it('a cancel already fired when the resume starts runs none of the paused calls and needs no decisions', async () => {
       const { agent, llm, callTool, paused } = await pausedOnDelete();
-      const { input, cancel } = cancellableTurn(() => false, {
-        resume: resumeFrom(paused, { toolu_delete: { approved: true } }),
-      });
+      // How a turn cancelled while it awaits approval gets its final answer.
+      const { input, cancel } = cancellableTurn(() => false, { resume: resumeFrom(paused, {}) });
       cancel.abort();
 
       const result = await agent.runTurn(input);
