@@ -8,6 +8,8 @@ export interface StoredToolCall {
   arguments: Record<string, unknown>;
   result: unknown;
   is_error: boolean;
+  /** Set by the chat layer on the calls that waited for the user (SPEC §5.3); absent on the others. */
+  status?: 'awaiting_approval' | 'approved' | 'denied';
 }
 
 /** Token usage of an assistant turn, kept in `messages.usage` in the Anthropic (and API) shape. */

@@ -25,7 +25,7 @@ export const CREATE_WITH_FIRST_MESSAGE_WITHIN_QUOTA = new PreparedStatement<{
  * The lease when free or expired, the dead turn's pending message marked interrupted, and the new user
  * message (pending) under the bumped counter: seqs come from the counter, under the row lock, so they
  * have no gaps or duplicates. Sibling CTEs share one snapshot, so `interrupted` never sees the row
- * `appended` inserts. No row: the lease is taken, or the conversation is not the user's.
+ * `appended` inserts. No row: the lease is taken, a turn waits for approval, or the conversation is not the user's.
  */
 export const ACQUIRE_LEASE_AND_APPEND = new PreparedStatement<{ id: string; seq: number; interrupted: string[] }>(
   'chat_acquire_lease_and_append',
@@ -35,6 +35,7 @@ export const ACQUIRE_LEASE_AND_APPEND = new PreparedStatement<{ id: string; seq:
          message_count = message_count + 1, updated_at = now(),
          active_turn_id = $6, active_turn_started_at = now(), cancel_requested_at = NULL
      WHERE id = $1 AND user_id = $2 AND (lease_expires_at IS NULL OR lease_expires_at < now())
+       AND awaiting_approval_turn_id IS NULL
      RETURNING id, message_count
    ), interrupted AS (
      UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
