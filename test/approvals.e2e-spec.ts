@@ -1,0 +1,305 @@
+import { IN_MEMORY_ECHO, startChatHarness, type ChatHarness } from './support/chat-harness';
+import { parseSse } from './support/sse';
+import { newUserId } from './support/test-app';
+
+const STREAM = { accept: 'text/event-stream' };
+
+/** The echo server with `echo` needing approval and `whoami` not. */
+const GATED_ECHO = { ...IN_MEMORY_ECHO, requireApproval: { tools: ['echo'] } };
+
+describe('Approval before acting (SPEC §5.3)', () => {
+  let h: ChatHarness;
+
+  beforeAll(async () => {
+    h = await startChatHarness({ servers: [GATED_ECHO] });
+  });
+  afterAll(() => h.close());
+  beforeEach(() => h.sim.reset());
+
+  const as = (userId: string) => ({ ...h.t.authHeaders(userId) });
+  const decide = (userId: string, conversationId: string, decisions: unknown[], headers: Record<string, string> = {}) =>
+    h.t.app.inject({
+      method: 'POST',
+      url: `/api/${userId}/chat/${conversationId}/approvals`,
+      headers: { ...as(userId), ...headers },
+      payload: { decisions },
+    });
+  const get = (userId: string, path: string) =>
+    h.t.app.inject({ method: 'GET', url: `/api/${userId}/${path}`, headers: as(userId) });
+
+  /** A turn whose model asks for `calls`: it pauses before any of them runs. */
+  async function pause(userId: string, calls: { name: string; input: unknown; id: string }[], conversationId?: string) {
+    h.sim.enqueue({ kind: 'tool_use', calls, text: 'Let me do that.' });
+    const response = await h.send({ message: 'please act', conversation_id: conversationId }, userId);
+    expect(response.statusCode).toBe(200);
+    return response.json();
+  }
+
+  const toolResults = (requestIndex: number) =>
+    h.sim.requests[requestIndex].body.messages
+      .at(-1)
+      .content.filter((block: { type: string }) => block.type === 'tool_result');
+
+  it('pauses before a call that needs approval, shows it pending, refuses a new message, and runs it once approved', async () => {
+    const userId = newUserId();
+    const paused = await pause(userId, [{ name: 'echo', input: { text: 'hello' }, id: 'toolu_echo_1' }]);
+
+    expect(paused).toMatchObject({
+      stop_reason: 'approval_required',
+      response: 'Let me do that.',
+      tool_calls: [
+        {
+          id: 'toolu_echo_1',
+          tool: 'echo',
+          server: 'echo',
+          arguments: { text: 'hello' },
+          result: null,
+          status: 'awaiting_approval',
+        },
+      ],
+      pending_approvals: [
+        {
+          approval_id: expect.any(String),
+          tool_call_id: 'toolu_echo_1',
+          tool: 'echo',
+          server: 'echo',
+          arguments: { text: 'hello' },
+        },
+      ],
+    });
+    expect(h.sim.requests).toHaveLength(1);
+    const [{ approval_id: approvalId, expires_at: expiresAt }] = paused.pending_approvals;
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(23 * 3_600_000);
+    const conversationId = paused.conversation_id;
+
+    const conversation = await get(userId, `conversations/${conversationId}`);
+    expect(conversation.json()).toMatchObject({ active_turn: null, pending_approvals: paused.pending_approvals });
+    const listed = await get(userId, 'conversations');
+    expect(listed.json().data[0].pending_approvals).toEqual(paused.pending_approvals);
+    const history = await get(userId, `chat/${conversationId}/history`);
+    expect(history.json().messages.map((m: { status: string }) => m.status)).toEqual(['completed', 'completed']);
+    expect(history.json().messages[1].tool_calls).toEqual([expect.objectContaining({ status: 'awaiting_approval' })]);
+
+    const refused = await h.send({ message: 'something else', conversation_id: conversationId }, userId);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({ code: 'approval_pending', detail: expect.stringContaining(approvalId) });
+
+    h.sim.enqueue({ kind: 'text', text: 'Done: it said hello.' });
+    const resumed = await decide(userId, conversationId, [{ approval_id: approvalId, decision: 'approve' }]);
+
+    expect(resumed.statusCode).toBe(200);
+    expect(resumed.json()).toMatchObject({
+      turn_id: paused.turn_id,
+      message_id: paused.message_id,
+      stop_reason: 'end_turn',
+      response: 'Let me do that.\n\nDone: it said hello.',
+      tool_calls: [{ id: 'toolu_echo_1', result: { text: 'hello' }, is_error: false, status: 'approved' }],
+    });
+    expect(resumed.json().pending_approvals).toBeUndefined();
+    expect(toolResults(1)).toEqual([expect.objectContaining({ tool_use_id: 'toolu_echo_1', is_error: false })]);
+
+    const after = await get(userId, `chat/${conversationId}/history`);
+    expect(after.json().messages).toHaveLength(2);
+    expect(after.json().messages[1]).toMatchObject({
+      id: paused.message_id,
+      status: 'completed',
+      content: 'Let me do that.\n\nDone: it said hello.',
+      tool_calls: [{ status: 'approved', result: { text: 'hello' } }],
+    });
+    expect((await get(userId, `conversations/${conversationId}`)).json().pending_approvals).toEqual([]);
+    h.sim.enqueue({ kind: 'text', text: 'Next.' });
+    expect((await h.send({ message: 'next', conversation_id: conversationId }, userId)).statusCode).toBe(200);
+  });
+
+  it('a denied call does not run: the model is told "denied by the user: <reason>"', async () => {
+    const userId = newUserId();
+    const paused = await pause(userId, [{ name: 'echo', input: { text: 'x' }, id: 'toolu_echo_2' }]);
+    h.sim.enqueue({ kind: 'text', text: 'Understood, I will not.' });
+
+    const resumed = await decide(userId, paused.conversation_id, [
+      { approval_id: paused.pending_approvals[0].approval_id, decision: 'deny', reason: 'not now' },
+    ]);
+
+    expect(resumed.statusCode).toBe(200);
+    expect(resumed.json()).toMatchObject({
+      stop_reason: 'end_turn',
+      tool_calls: [{ id: 'toolu_echo_2', status: 'denied', is_error: true }],
+    });
+    expect(toolResults(1)).toEqual([
+      expect.objectContaining({ tool_use_id: 'toolu_echo_2', is_error: true, content: 'denied by the user: not now' }),
+    ]);
+  });
+
+  it('several calls in one round with mixed decisions, and a call that needs no approval waiting with them', async () => {
+    const userId = newUserId();
+    const paused = await pause(userId, [
+      { name: 'echo', input: { text: 'one' }, id: 'toolu_a' },
+      { name: 'whoami', input: {}, id: 'toolu_b' },
+      { name: 'echo', input: { text: 'two' }, id: 'toolu_c' },
+    ]);
+    expect(paused.pending_approvals.map((a: { tool_call_id: string }) => a.tool_call_id).sort()).toEqual([
+      'toolu_a',
+      'toolu_c',
+    ]);
+    const idOf = (toolCallId: string) =>
+      paused.pending_approvals.find((a: { tool_call_id: string }) => a.tool_call_id === toolCallId).approval_id;
+    h.sim.enqueue({ kind: 'text', text: 'Half done.' });
+
+    const resumed = await decide(userId, paused.conversation_id, [
+      { approval_id: idOf('toolu_a'), decision: 'approve' },
+      { approval_id: idOf('toolu_c'), decision: 'deny' },
+    ]);
+
+    expect(resumed.statusCode).toBe(200);
+    const calls = Object.fromEntries(resumed.json().tool_calls.map((c: { id: string }) => [c.id, c]));
+    expect(calls.toolu_a).toMatchObject({ status: 'approved', is_error: false, result: { text: 'one' } });
+    expect(calls.toolu_b).toMatchObject({ is_error: false, result: expect.objectContaining({ userId }) });
+    expect(calls.toolu_b.status).toBeUndefined();
+    expect(calls.toolu_c).toMatchObject({ status: 'denied', is_error: true });
+    expect(toolResults(1).map((r: { tool_use_id: string; is_error: boolean }) => [r.tool_use_id, r.is_error])).toEqual([
+      ['toolu_a', false],
+      ['toolu_b', false],
+      ['toolu_c', true],
+    ]);
+  });
+
+  it('decisions are single-use, whole, and the user’s own', async () => {
+    const userId = newUserId();
+    const paused = await pause(userId, [
+      { name: 'echo', input: { text: 'p' }, id: 'toolu_p' },
+      { name: 'echo', input: { text: 'q' }, id: 'toolu_q' },
+    ]);
+    const [first, second] = paused.pending_approvals.map((a: { approval_id: string }) => a.approval_id);
+    const conversationId = paused.conversation_id;
+
+    const partial = await decide(userId, conversationId, [{ approval_id: first, decision: 'approve' }]);
+    expect(partial.statusCode).toBe(400);
+    expect(partial.json()).toMatchObject({
+      code: 'validation_failed',
+      errors: [{ field: 'decisions', message: expect.stringContaining(second) }],
+    });
+    const twice = await decide(userId, conversationId, [
+      { approval_id: first, decision: 'approve' },
+      { approval_id: first, decision: 'deny' },
+    ]);
+    expect(twice.statusCode).toBe(400);
+
+    const stranger = newUserId();
+    const theirs = await pause(stranger, [{ name: 'echo', input: { text: 's' }, id: 'toolu_s' }]);
+    const foreign = await decide(stranger, theirs.conversation_id, [
+      { approval_id: first, decision: 'approve' },
+      { approval_id: second, decision: 'approve' },
+    ]);
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign.json().code).toBe('approval_not_found');
+    const unknownConversation = await decide(userId, theirs.conversation_id, [
+      { approval_id: theirs.pending_approvals[0].approval_id, decision: 'approve' },
+    ]);
+    expect(unknownConversation.statusCode).toBe(404);
+    expect(unknownConversation.json().code).toBe('conversation_not_found');
+
+    h.sim.enqueue({ kind: 'text', text: 'ok' });
+    const both = [
+      { approval_id: first, decision: 'approve' },
+      { approval_id: second, decision: 'deny' },
+    ];
+    expect((await decide(userId, conversationId, both)).statusCode).toBe(200);
+    const again = await decide(userId, conversationId, both);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('approval_not_pending');
+    expect(h.sim.requests).toHaveLength(3);
+  });
+
+  it('streams the pause and the resume as one turn with continuing ids', async () => {
+    const userId = newUserId();
+    h.sim.enqueue({ kind: 'tool_use', calls: [{ name: 'echo', input: { text: 'live' }, id: 'toolu_live' }] });
+    const first = await h.t.app.inject({
+      method: 'POST',
+      url: `/api/${userId}/chat`,
+      headers: { ...as(userId), ...STREAM },
+      payload: { message: 'stream it' },
+    });
+    const pauseEvents = parseSse(first.body);
+    expect(pauseEvents.map((e) => [e.id, e.event])).toEqual([
+      ['1', 'turn.started'],
+      ['2', 'approval.required'],
+      ['3', 'turn.completed'],
+    ]);
+    const completed = pauseEvents[2].data;
+    expect(completed).toMatchObject({ stop_reason: 'approval_required', pending_approvals: [pauseEvents[1].data] });
+    const conversationId = completed.conversation_id as string;
+    const turnId = completed.turn_id as string;
+    const [approval] = completed.pending_approvals as { approval_id: string }[];
+
+    h.sim.enqueue({ kind: 'text', text: 'Streamed on.' });
+    const resumed = await decide(
+      userId,
+      conversationId,
+      [{ approval_id: approval.approval_id, decision: 'approve' }],
+      STREAM,
+    );
+    const events = parseSse(resumed.body);
+    expect(events.map((e) => e.id)).toEqual(events.map((_, index) => String(4 + index)));
+    expect(events.map((e) => e.event).filter((name) => name !== 'text.delta')).toEqual([
+      'turn.started',
+      'tool.started',
+      'tool.finished',
+      'turn.completed',
+    ]);
+    const last = events.at(-1)!;
+    expect(events[0].data).toEqual({ turn_id: turnId, conversation_id: conversationId, user_message_id: turnId });
+    expect(last.data).toMatchObject({ turn_id: turnId, stop_reason: 'end_turn' });
+
+    const replay = await h.t.app.inject({
+      method: 'GET',
+      url: `/api/${userId}/chat/${conversationId}/turns/${turnId}/events`,
+      headers: { ...as(userId), ...STREAM, 'last-event-id': '3' },
+    });
+    expect(parseSse(replay.body)).toEqual(events);
+  });
+
+  it('cancel while paused ends the turn as cancelled, its approvals denied, and the conversation takes messages', async () => {
+    const userId = newUserId();
+    const paused = await pause(userId, [{ name: 'echo', input: { text: 'c' }, id: 'toolu_cancel' }]);
+    const { conversation_id: conversationId, turn_id: turnId } = paused;
+    const eventsAfter = (lastEventId: string) =>
+      h.t.app.inject({
+        method: 'GET',
+        url: `/api/${userId}/chat/${conversationId}/turns/${turnId}/events`,
+        headers: { ...as(userId), ...STREAM, 'last-event-id': lastEventId },
+      });
+    const pauseLastId = parseSse((await eventsAfter('0')).body).at(-1)!.id!;
+
+    const cancelled = await h.t.app.inject({
+      method: 'POST',
+      url: `/api/${userId}/chat/${conversationId}/turns/${turnId}/cancel`,
+      headers: as(userId),
+    });
+
+    expect(cancelled.statusCode).toBe(202);
+    expect(h.sim.requests).toHaveLength(1);
+    const history = (await get(userId, `chat/${conversationId}/history`)).json();
+    expect(history.messages[1]).toMatchObject({
+      status: 'completed',
+      tool_calls: [
+        { id: 'toolu_cancel', status: 'denied', is_error: true, result: expect.stringContaining('cancelled') },
+      ],
+    });
+    const events = await eventsAfter(pauseLastId);
+    const closing = parseSse(events.body);
+    expect(closing.map((e) => e.event)).toEqual(['turn.started', 'turn.completed']);
+    expect(closing[1].data).toMatchObject({ stop_reason: 'cancelled' });
+    const decided = await decide(userId, conversationId, [
+      { approval_id: paused.pending_approvals[0].approval_id, decision: 'approve' },
+    ]);
+    expect(decided.json().code).toBe('approval_not_pending');
+    const again = await h.t.app.inject({
+      method: 'POST',
+      url: `/api/${userId}/chat/${conversationId}/turns/${turnId}/cancel`,
+      headers: as(userId),
+    });
+    expect(again.json().code).toBe('turn_not_running');
+    h.sim.enqueue({ kind: 'text', text: 'Fresh start.' });
+    expect((await h.send({ message: 'next', conversation_id: conversationId }, userId)).statusCode).toBe(200);
+  });
+});
