@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApprovalExpiry } from '../src/chat/approvals/approval-expiry';
 import { IN_MEMORY_ECHO, startChatHarness, type ChatHarness } from './support/chat-harness';
 import { parseSse } from './support/sse';
 import { newUserId } from './support/test-app';
@@ -301,5 +303,77 @@ describe('Approval before acting (SPEC §5.3)', () => {
     expect(again.json().code).toBe('turn_not_running');
     h.sim.enqueue({ kind: 'text', text: 'Fresh start.' });
     expect((await h.send({ message: 'next', conversation_id: conversationId }, userId)).statusCode).toBe(200);
+  });
+});
+
+describe('Approvals that expire (CHAT_APPROVAL_TTL)', () => {
+  let h: ChatHarness;
+
+  beforeEach(async () => {
+    h = await startChatHarness({ servers: [GATED_ECHO], env: { CHAT_APPROVAL_TTL: '300ms' } });
+  });
+  afterEach(() => h.close());
+
+  async function pauseFor(userId: string) {
+    h.sim.enqueue({ kind: 'tool_use', calls: [{ name: 'echo', input: { text: 'late' }, id: 'toolu_late' }] });
+    const paused = (await h.send({ message: 'act later' }, userId)).json();
+    expect(paused.stop_reason).toBe('approval_required');
+    return paused;
+  }
+
+  const history = async (userId: string, conversationId: string) =>
+    (
+      await h.t.app.inject({
+        method: 'GET',
+        url: `/api/${userId}/chat/${conversationId}/history`,
+        headers: h.t.authHeaders(userId),
+      })
+    ).json().messages;
+
+  it('the sweeper closes an expired pause: the call is denied unrun, and a late decision is 409', async () => {
+    const userId = newUserId();
+    const paused = await pauseFor(userId);
+
+    await sleep(900);
+
+    const [, answer] = await history(userId, paused.conversation_id);
+    expect(answer).toMatchObject({
+      status: 'completed',
+      tool_calls: [{ id: 'toolu_late', status: 'denied', is_error: true, result: expect.stringContaining('expired') }],
+    });
+    const late = await h.t.app.inject({
+      method: 'POST',
+      url: `/api/${userId}/chat/${paused.conversation_id}/approvals`,
+      headers: h.t.authHeaders(userId),
+      payload: { decisions: [{ approval_id: paused.pending_approvals[0].approval_id, decision: 'approve' }] },
+    });
+    expect(late.statusCode).toBe(409);
+    expect(late.json().code).toBe('approval_not_pending');
+    expect(h.sim.requests).toHaveLength(1);
+  });
+
+  it('a message to a conversation blocked only by expired approvals closes the pause first, then is answered', async () => {
+    // Without the sweeper, only the message's own check can close the pause.
+    await h.t.app.get(ApprovalExpiry).beforeApplicationShutdown();
+    const userId = newUserId();
+    const paused = await pauseFor(userId);
+    const refused = await h.send({ message: 'too soon', conversation_id: paused.conversation_id }, userId);
+    expect(refused.json().code).toBe('approval_pending');
+    // The refused message is not stored.
+
+    await sleep(400);
+    h.sim.enqueue({ kind: 'text', text: 'Moving on.' });
+    const next = await h.send({ message: 'moving on', conversation_id: paused.conversation_id }, userId);
+
+    expect(next.statusCode).toBe(200);
+    expect(next.json().response).toBe('Moving on.');
+    const messages = await history(userId, paused.conversation_id);
+    expect(messages.map((m: { role: string; status: string }) => `${m.role}:${m.status}`)).toEqual([
+      'user:completed',
+      'assistant:completed',
+      'user:completed',
+      'assistant:completed',
+    ]);
+    expect(messages[1].tool_calls).toEqual([expect.objectContaining({ status: 'denied', is_error: true })]);
   });
 });

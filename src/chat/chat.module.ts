@@ -21,6 +21,7 @@ import { TurnEvents } from './turn-events/turn-events.service';
 import { TurnEventsExpiry } from './turn-events/turn-events-expiry';
 import { TurnCancellation } from './turns/turn-cancellation';
 import { TurnsController } from './turns.controller';
+import { ApprovalExpiry } from './approvals/approval-expiry';
 import { ApprovalRepository } from './approvals/approval.repository';
 import { ApprovalsController } from './approvals/approvals.controller';
 import { ApprovalsService } from './approvals/approvals.service';
@@ -50,6 +51,7 @@ import { PausedTurns } from './approvals/paused-turns';
     ApprovalRepository,
     PausedTurns,
     ApprovalsService,
+    ApprovalExpiry,
   ],
 })
 export class ChatModule {}
