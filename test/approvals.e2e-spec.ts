@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApprovalExpiry } from '../src/chat/approvals/approval-expiry';
 import { IN_MEMORY_ECHO, startChatHarness, type ChatHarness } from './support/chat-harness';
@@ -375,5 +378,90 @@ describe('Approvals that expire (CHAT_APPROVAL_TTL)', () => {
       'assistant:completed',
     ]);
     expect(messages[1].tool_calls).toEqual([expect.objectContaining({ status: 'denied', is_error: true })]);
+  });
+});
+
+describe('A paused turn outlives its replica', () => {
+  const onPostgres = process.env.DATABASE_URL !== undefined;
+  let dataDir: string | undefined;
+  /** The same database for every harness: PostgreSQL's, or a copy of the embedded template they take in turn. */
+  let env: Record<string, string>;
+
+  beforeAll(() => {
+    if (onPostgres) {
+      env = {};
+      return;
+    }
+    dataDir = mkdtempSync(join(tmpdir(), 'chat-service-approvals-'));
+    cpSync(process.env.TEST_PGLITE_TEMPLATE_DIR!, dataDir, { recursive: true });
+    env = { DATA_DIR: dataDir, DB_MIGRATE_ON_BOOT: 'true' };
+  });
+  afterAll(() => dataDir && rmSync(dataDir, { recursive: true, force: true }));
+
+  const start = () => startChatHarness({ servers: [GATED_ECHO], env });
+  const decideOn = (h: ChatHarness, userId: string, conversationId: string, approvalId: string, headers = {}) =>
+    h.t.app.inject({
+      method: 'POST',
+      url: `/api/${userId}/chat/${conversationId}/approvals`,
+      headers: { ...h.t.authHeaders(userId), ...headers },
+      payload: { decisions: [{ approval_id: approvalId, decision: 'approve' }] },
+    });
+
+  it('is approved after its replica stopped (a restart on the same DATA_DIR, or another replica)', async () => {
+    const userId = newUserId();
+    const first = await start();
+    first.sim.enqueue({ kind: 'tool_use', calls: [{ name: 'echo', input: { text: 'durable' }, id: 'toolu_d' }] });
+    const paused = (await first.send({ message: 'survive this' }, userId)).json();
+    expect(paused.stop_reason).toBe('approval_required');
+    await first.close();
+
+    const second = await start();
+    try {
+      second.sim.enqueue({ kind: 'text', text: 'Still here.' });
+      const resumed = await decideOn(second, userId, paused.conversation_id, paused.pending_approvals[0].approval_id);
+
+      expect(resumed.statusCode).toBe(200);
+      expect(resumed.json()).toMatchObject({
+        turn_id: paused.turn_id,
+        message_id: paused.message_id,
+        stop_reason: 'end_turn',
+        tool_calls: [{ id: 'toolu_d', status: 'approved', result: { text: 'durable' } }],
+      });
+    } finally {
+      await second.close();
+    }
+  });
+
+  (onPostgres ? it : it.skip)('is resumed on one replica while a viewer follows it on another', async () => {
+    const [a, b] = [await start(), await start()];
+    try {
+      const userId = newUserId();
+      a.sim.enqueue({ kind: 'tool_use', calls: [{ name: 'echo', input: { text: 'fan out' }, id: 'toolu_f' }] });
+      const paused = (await a.send({ message: 'watch this' }, userId)).json();
+      const { conversation_id: conversationId, turn_id: turnId } = paused;
+      const events = (after: string) =>
+        a.t.app.inject({
+          method: 'GET',
+          url: `/api/${userId}/chat/${conversationId}/turns/${turnId}/events`,
+          headers: { ...a.t.authHeaders(userId), ...STREAM, 'last-event-id': after },
+        });
+      const pauseLastId = parseSse((await events('0')).body).at(-1)!.id!;
+      // While paused the turn has ended (204 for its last id); once resumed on b, a's viewer follows it.
+      expect((await events(pauseLastId)).statusCode).toBe(204);
+
+      b.sim.enqueue({ kind: 'stall', ms: 600, then: { kind: 'text', text: 'Seen everywhere.' } });
+      const resuming = decideOn(b, userId, conversationId, paused.pending_approvals[0].approval_id, STREAM);
+      await sleep(300);
+      const following = events(pauseLastId);
+      const resumed = await resuming;
+
+      const live = parseSse(resumed.body);
+      expect(live[0]).toMatchObject({ id: String(Number(pauseLastId) + 1), event: 'turn.started' });
+      expect(live.at(-1)).toMatchObject({ event: 'turn.completed', data: { stop_reason: 'end_turn' } });
+      expect(parseSse((await following).body)).toEqual(live);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });
