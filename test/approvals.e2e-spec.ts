@@ -3,11 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApprovalExpiry } from '../src/chat/approvals/approval-expiry';
+import { Metrics } from '../src/metrics/metrics';
 import { IN_MEMORY_ECHO, startChatHarness, type ChatHarness } from './support/chat-harness';
 import { parseSse } from './support/sse';
 import { newUserId } from './support/test-app';
 
 const STREAM = { accept: 'text/event-stream' };
+
+async function countOf(metrics: Metrics, outcome: string): Promise<number> {
+  const { values } = await metrics.approvals.get();
+  return values.find((value) => value.labels.outcome === outcome)?.value ?? 0;
+}
 
 /** The echo server with `echo` needing approval and `whoami` not. */
 const GATED_ECHO = { ...IN_MEMORY_ECHO, requireApproval: { tools: ['echo'] } };
@@ -166,6 +172,29 @@ describe('Approval before acting (SPEC §5.3)', () => {
       ['toolu_b', false],
       ['toolu_c', true],
     ]);
+  });
+
+  it('a resumed turn that fails marks both of its messages failed and counts the decisions', async () => {
+    const userId = newUserId();
+    const metrics = h.t.app.get(Metrics);
+    const approvedBefore = await countOf(metrics, 'approved');
+    const paused = await pause(userId, [{ name: 'echo', input: { text: 'f' }, id: 'toolu_fail' }]);
+    h.sim.enqueue({ kind: 'error', status: 400, type: 'invalid_request_error', message: 'no' });
+
+    const resumed = await decide(userId, paused.conversation_id, [
+      { approval_id: paused.pending_approvals[0].approval_id, decision: 'approve' },
+    ]);
+
+    expect(resumed.statusCode).toBe(502);
+    expect(resumed.json()).toMatchObject({ code: 'model_error', turn_id: paused.turn_id });
+    const messages = (await get(userId, `chat/${paused.conversation_id}/history`)).json().messages;
+    expect(messages.map((m: { status: string; error_code: string }) => [m.status, m.error_code])).toEqual([
+      ['failed', 'model_error'],
+      ['failed', 'model_error'],
+    ]);
+    expect(await countOf(metrics, 'approved')).toBe(approvedBefore + 1);
+    h.sim.enqueue({ kind: 'text', text: 'Again.' });
+    expect((await h.send({ message: 'again', conversation_id: paused.conversation_id }, userId)).statusCode).toBe(200);
   });
 
   it('decisions are single-use, whole, and the user’s own', async () => {
