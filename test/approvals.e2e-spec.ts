@@ -174,6 +174,45 @@ describe('Approval before acting (SPEC §5.3)', () => {
     ]);
   });
 
+  it('a resumed turn may ask again: the same answer pauses anew, and completes once that is decided', async () => {
+    const userId = newUserId();
+    const paused = await pause(userId, [{ name: 'echo', input: { text: 'first' }, id: 'toolu_1st' }]);
+    const { conversation_id: conversationId } = paused;
+    h.sim.enqueue({ kind: 'tool_use', calls: [{ name: 'echo', input: { text: 'second' }, id: 'toolu_2nd' }] });
+
+    const again = (
+      await decide(userId, conversationId, [
+        { approval_id: paused.pending_approvals[0].approval_id, decision: 'approve' },
+      ])
+    ).json();
+
+    expect(again).toMatchObject({
+      turn_id: paused.turn_id,
+      message_id: paused.message_id,
+      stop_reason: 'approval_required',
+      tool_calls: [
+        { id: 'toolu_1st', status: 'approved', result: { text: 'first' } },
+        { id: 'toolu_2nd', status: 'awaiting_approval', result: null },
+      ],
+      pending_approvals: [{ tool_call_id: 'toolu_2nd' }],
+    });
+    const conversation = (await get(userId, `conversations/${conversationId}`)).json();
+    expect(conversation.pending_approvals).toEqual(again.pending_approvals);
+    h.sim.enqueue({ kind: 'text', text: 'Both done.' });
+
+    const done = (
+      await decide(userId, conversationId, [
+        { approval_id: again.pending_approvals[0].approval_id, decision: 'approve' },
+      ])
+    ).json();
+
+    expect(done).toMatchObject({ message_id: paused.message_id, stop_reason: 'end_turn' });
+    expect(done.tool_calls.map((c: { status: string }) => c.status)).toEqual(['approved', 'approved']);
+    const messages = (await get(userId, `chat/${conversationId}/history`)).json().messages;
+    expect(messages).toHaveLength(2);
+    expect(h.sim.requests).toHaveLength(3);
+  });
+
   it('a resumed turn that fails marks both of its messages failed and counts the decisions', async () => {
     const userId = newUserId();
     const metrics = h.t.app.get(Metrics);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ToolCallDecision } from '../../agent/agent-turn';
+import { AgentService } from '../../agent/agent.service';
 import type { AuthUser } from '../../auth/auth-user';
 import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics';
@@ -10,6 +11,7 @@ import {
   conversationBusy,
   conversationNotFound,
   decisionsMissing,
+  modelNotConfigured,
 } from '../chat.errors';
 import type { HeldTurn, SendMessageCommand, TurnResume } from '../turns/started-turn';
 import { TurnLeaseService } from '../turns/turn-lease.service';
@@ -38,6 +40,15 @@ const CLOSED = {
 } as const;
 export type CloseReason = keyof typeof CLOSED;
 
+/** A paused turn taken in the transaction: its lease (owner) and what it resumes from. */
+interface Claim {
+  turnId: string;
+  owner: string;
+  paused: PausedTurnRow;
+  decisions: Record<string, ToolCallDecision>;
+  closedResult?: string;
+}
+
 /**
  * Takes a paused turn up again: its approvals settled and its lease taken under the conversation's row lock,
  * so a decision is used once, on whichever replica receives it. The caller runs the HeldTurn.
@@ -47,6 +58,7 @@ export class PausedTurns {
   constructor(
     private readonly approvals: ApprovalRepository,
     private readonly leases: TurnLeaseService,
+    private readonly agent: AgentService,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
@@ -58,9 +70,11 @@ export class PausedTurns {
     decisions: readonly ApprovalDecision[],
     origin: SendMessageCommand['origin'],
   ): Promise<HeldTurn> {
-    const held = await this.approvals.inTransaction(user.userId, conversationId, async (transaction) => {
+    const claim = await this.approvals.inTransaction(user.userId, conversationId, async (transaction) => {
       const lock = await transaction.lockConversation();
       if (!lock) throw conversationNotFound(conversationId);
+      // Nothing is decided when the resumed turn could not call the model.
+      if (!this.agent.configured) throw modelNotConfigured();
       const ids = decisions.map((decision) => decision.approvalId);
       const rows = new Map((await transaction.approvalsFor(ids, lock.awaitingTurnId)).map((row) => [row.id, row]));
       const unknown = ids.filter((id) => !rows.has(id));
@@ -87,11 +101,12 @@ export class PausedTurns {
           { approved: decision.approved, ...(decision.reason && { reason: decision.reason }) },
         ]),
       );
-      return this.take(transaction, user, turnId, origin, { decisions: byToolCall });
+      return this.take(transaction, turnId, { decisions: byToolCall });
     });
-    for (const decision of decisions)
+    for (const decision of decisions) {
       this.metrics.approvals.inc({ outcome: decision.approved ? 'approved' : 'denied' });
-    return held;
+    }
+    return this.held(user, conversationId, claim, origin);
   }
 
   /**
@@ -114,12 +129,12 @@ export class PausedTurns {
       if (reason === 'expired' && pending.some((row) => !row.expired)) return null;
       const settlements: Settlement[] = pending.map((row) => ({ id: row.id, ...closed, reason: closed.reason }));
       await transaction.settle(settlements);
-      const held = await this.take(transaction, user, awaiting, origin, { decisions: {}, closedResult: closed.result });
-      return { held, count: settlements.length };
+      const claim = await this.take(transaction, awaiting, { decisions: {}, closedResult: closed.result });
+      return { claim, count: settlements.length };
     });
     if (!outcome) return null;
     this.metrics.approvals.inc({ outcome: closed.status }, outcome.count);
-    return outcome.held;
+    return this.held(user, conversationId, outcome.claim, origin);
   }
 
   /** What a message refused with `approval_pending` names. */
@@ -127,24 +142,28 @@ export class PausedTurns {
     return (await this.approvals.pendingFor(userId, [conversationId])).map((row) => row.id);
   }
 
+  /** The lease and the paused turn's state, in the transaction; 409 while another turn holds the lease. */
   private async take(
     transaction: ApprovalTransaction,
-    user: AuthUser,
     turnId: string,
-    origin: SendMessageCommand['origin'],
-    how: { decisions: Record<string, ToolCallDecision>; closedResult?: string },
-  ): Promise<HeldTurn> {
+    how: Pick<Claim, 'decisions' | 'closedResult'>,
+  ): Promise<Claim> {
     const owner = randomUUID();
     const paused = await transaction.takePausedTurn(turnId, { owner, ttlMs: this.config.chat.leaseTtlMs });
     if (!paused) throw conversationBusy();
-    const { conversationId } = transaction;
+    return { turnId, owner, paused, ...how };
+  }
+
+  /** Once committed: only then is the lease renewed by this replica. */
+  private held(user: AuthUser, conversationId: string, claim: Claim, origin: SendMessageCommand['origin']): HeldTurn {
+    const { turnId, paused } = claim;
     return {
       user,
       command: { message: paused.content, conversationId, origin },
-      lease: this.leases.hold(conversationId, owner),
+      lease: this.leases.hold(conversationId, claim.owner),
       userMessage: { id: turnId, seq: paused.seq },
       ref: { userId: user.userId, conversationId, turnId },
-      resume: resumeOf(paused, how.decisions, how.closedResult),
+      resume: resumeOf(paused, claim.decisions, claim.closedResult),
     };
   }
 }
