@@ -236,6 +236,45 @@ describe('Approval before acting (SPEC §5.3)', () => {
     expect((await h.send({ message: 'again', conversation_id: paused.conversation_id }, userId)).statusCode).toBe(200);
   });
 
+  it('a resumed turn whose replica died ends its log with turn.failed after the pause’s events', async () => {
+    const userId = newUserId();
+    const paused = await pause(userId, [{ name: 'echo', input: { text: 'lost' }, id: 'toolu_lost' }]);
+    const { conversation_id: conversationId, turn_id: turnId } = paused;
+    const events = (after: string) =>
+      h.t.app.inject({
+        method: 'GET',
+        url: `/api/${userId}/chat/${conversationId}/turns/${turnId}/events`,
+        headers: { ...as(userId), ...STREAM, 'last-event-id': after },
+      });
+    const pauseLastId = Number(parseSse((await events('0')).body).at(-1)!.id);
+    // What a resume leaves when its replica dies mid-turn: both messages reopened, a lease that expired.
+    await h.t.dataSource.query(
+      `UPDATE messages SET status = 'pending', last_event_id = NULL WHERE conversation_id = $1 AND user_id = $2`,
+      [conversationId, userId],
+    );
+    await h.t.dataSource.query(
+      `UPDATE conversations SET awaiting_approval_turn_id = NULL, lease_owner = 'dead-replica',
+         lease_expires_at = now() - interval '1 second', active_turn_id = $2 WHERE id = $1`,
+      [conversationId, turnId],
+    );
+    h.sim.enqueue({ kind: 'text', text: 'After the crash.' });
+    expect((await h.send({ message: 'hello?', conversation_id: conversationId }, userId)).statusCode).toBe(200);
+
+    const tail = parseSse((await events(String(pauseLastId))).body);
+    expect(tail).toEqual([
+      {
+        id: String(pauseLastId + 1),
+        event: 'turn.failed',
+        data: expect.objectContaining({ code: 'turn_interrupted' }),
+      },
+    ]);
+    const messages = (await get(userId, `chat/${conversationId}/history`)).json().messages;
+    expect(messages.slice(0, 2).map((m: { error_code: string }) => m.error_code)).toEqual([
+      'turn_interrupted',
+      'turn_interrupted',
+    ]);
+  });
+
   it('decisions are single-use, whole, and the user’s own', async () => {
     const userId = newUserId();
     const paused = await pause(userId, [

@@ -24,7 +24,8 @@ export const CREATE_WITH_FIRST_MESSAGE_WITHIN_QUOTA = new PreparedStatement<{
 /**
  * The lease when free or expired, the dead turn's pending message marked interrupted, and the new user
  * message (pending) under the bumped counter: seqs come from the counter, under the row lock, so they
- * have no gaps or duplicates. Sibling CTEs share one snapshot, so `interrupted` never sees the row
+ * have no gaps or duplicates. The turns interrupted are their user messages (a resumed turn's paused answer is
+ * pending too). Sibling CTEs share one snapshot, so `interrupted` never sees the row
  * `appended` inserts. No row: the lease is taken, a turn waits for approval, or the conversation is not the user's.
  */
 export const ACQUIRE_LEASE_AND_APPEND = new PreparedStatement<{ id: string; seq: number; interrupted: string[] }>(
@@ -40,13 +41,14 @@ export const ACQUIRE_LEASE_AND_APPEND = new PreparedStatement<{ id: string; seq:
    ), interrupted AS (
      UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
      WHERE conversation_id IN (SELECT id FROM lease) AND status = 'pending'
-     RETURNING id
+     RETURNING id, role
    ), appended AS (
      INSERT INTO messages (id, conversation_id, user_id, seq, role, content, status)
      SELECT $6, lease.id, $2, lease.message_count, 'user', $5, 'pending' FROM lease
      RETURNING id, seq
    )
-   SELECT appended.id, appended.seq, (SELECT coalesce(array_agg(id::text), '{}') FROM interrupted) AS interrupted
+   SELECT appended.id, appended.seq,
+          (SELECT coalesce(array_agg(id::text), '{}') FROM interrupted WHERE role = 'user') AS interrupted
    FROM appended`,
 );
 
@@ -95,8 +97,10 @@ export const FAIL_EXPIRED_TURNS = new PreparedStatement<{ id: string; conversati
         cancel_requested_at = NULL
     WHERE lease_expires_at < now()
     RETURNING id
+  ), failed AS (
+    UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
+    WHERE conversation_id IN (SELECT id FROM expired) AND status = 'pending'
+    RETURNING id, conversation_id, user_id, role
   )
-  UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
-  WHERE conversation_id IN (SELECT id FROM expired) AND status = 'pending'
-  RETURNING id, conversation_id, user_id`,
+  SELECT id, conversation_id, user_id FROM failed WHERE role = 'user'`,
 );
