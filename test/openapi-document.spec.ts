@@ -40,7 +40,15 @@ describe('openapi.json', () => {
     const stream = content.content['text/event-stream'].schema;
     expect(stream.discriminator?.propertyName).toBe('event');
     expect(Object.keys(stream.discriminator?.mapping ?? {}).sort()).toEqual(
-      ['turn.failed', 'text.delta', 'tool.finished', 'tool.started', 'turn.completed', 'turn.started'].sort(),
+      [
+        'turn.failed',
+        'text.delta',
+        'tool.finished',
+        'tool.started',
+        'approval.required',
+        'turn.completed',
+        'turn.started',
+      ].sort(),
     );
     const completed = schemas[stream.discriminator!.mapping!['turn.completed'].split('/').pop()!];
     expect(JSON.stringify(completed.properties?.data)).toContain('"#/components/schemas/ChatTurnDto"');
@@ -52,6 +60,7 @@ describe('openapi.json', () => {
       [`get ${CHAT}/{conversation_id}/history`]: 'getHistory',
       [`get ${CHAT}/{conversation_id}/turns/{turn_id}/events`]: 'getTurnEvents',
       [`post ${CHAT}/{conversation_id}/turns/{turn_id}/cancel`]: 'cancelTurn',
+      [`post ${CHAT}/{conversation_id}/approvals`]: 'decideApprovals',
       'get /api/{user_id}/conversations': 'listConversations',
       'get /api/{user_id}/conversations/{conversation_id}': 'getConversation',
       'patch /api/{user_id}/conversations/{conversation_id}': 'renameConversation',

@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import { ApiProperty, PickType } from '@nestjs/swagger';
 import type { AgentEvent } from '../../agent/agent-turn';
 import { ProblemDto } from '../../common/problem/problem.dto';
+import { PendingApprovalDto } from '../approvals/dto/pending-approval.dto';
 import { ChatTurnDto } from './chat-turn.dto';
 import { ToolCallDto } from './message.dto';
 
@@ -65,6 +66,11 @@ export class ToolFinishedEventDto extends ChatStreamEvent(
   ToolFinishedDataDto,
   'A tool call returned (`is_error` when the tool failed; the turn goes on).',
 ) {}
+export class ApprovalRequiredEventDto extends ChatStreamEvent(
+  'approval.required',
+  PendingApprovalDto,
+  'A tool call waits for the user’s decision; `turn.completed` (`stop_reason: "approval_required"`) follows.',
+) {}
 export class TurnCompletedEventDto extends ChatStreamEvent(
   'turn.completed',
   ChatTurnDto,
@@ -82,6 +88,7 @@ export const CHAT_STREAM_EVENTS = {
   'text.delta': TextDeltaEventDto,
   'tool.started': ToolStartedEventDto,
   'tool.finished': ToolFinishedEventDto,
+  'approval.required': ApprovalRequiredEventDto,
   'turn.completed': TurnCompletedEventDto,
   'turn.failed': TurnFailedEventDto,
 } as const;

@@ -29,7 +29,9 @@ export type DeleteOutcome = 'deleted' | 'not_found' | 'busy';
 
 /** `interrupted`: the turns of a dead replica this attempt marked failed. */
 export type LeaseAttempt =
-  { state: 'acquired'; messageId: string; seq: number; interrupted: TurnRef[] } | { state: 'busy' | 'not_found' };
+  | { state: 'acquired'; messageId: string; seq: number; interrupted: TurnRef[] }
+  | { state: 'awaiting_approval'; turnId: string }
+  | { state: 'busy' | 'not_found' };
 
 // PostgreSQL keeps microseconds; a JS Date does not, so the cursor carries the exact text form.
 const EXACT_UPDATED_AT = `to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -98,7 +100,10 @@ export class ConversationRepository {
       const interrupted = row.interrupted.map((turnId) => ({ userId, conversationId: id, turnId }));
       return { state: 'acquired', messageId: row.id, seq: row.seq, interrupted };
     }
-    return { state: (await this.findForUser(userId, id)) ? 'busy' : 'not_found' };
+    const conversation = await this.findForUser(userId, id);
+    if (conversation?.awaitingApprovalTurnId)
+      return { state: 'awaiting_approval', turnId: conversation.awaitingApprovalTurnId };
+    return { state: conversation ? 'busy' : 'not_found' };
   }
 
   /** `held` false when the lease is no longer this owner's (it expired and another turn took it). */

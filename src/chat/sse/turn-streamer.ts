@@ -78,7 +78,7 @@ export class TurnStreamer {
       reply,
       stream,
       (send) => {
-        const follower = this.turnEvents.followLive(turn.ref, send);
+        const follower = this.turnEvents.followLive(turn.ref, turn.eventsAfter, send);
         ran = turn.run().catch((error: unknown) => {
           const problem = this.report(request, error);
           // The turn's own `turn.failed` normally ended the stream already; this covers a failure before it.

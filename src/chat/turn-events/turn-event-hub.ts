@@ -20,7 +20,8 @@ export interface TurnWatcher {
 
 /** A turn running on this replica: its events so far, including those not yet written to the log. */
 export interface LocalTurnEvents {
-  after(seq: number): TurnEventRecord[];
+  /** Undefined when memory does not reach back to `seq` (a resumed turn's earlier events): read the log. */
+  after(seq: number): TurnEventRecord[] | undefined;
 }
 
 /**

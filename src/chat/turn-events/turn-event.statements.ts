@@ -29,12 +29,15 @@ export const TURN_EVENTS_AFTER = new PreparedStatement<TurnEventRecord>(
 
 /**
  * A turn that ended without its terminal event in the log (its replica was killed) gets one ($6, $4), after
- * its last: concurrent sealers collide on the primary key and only one wins.
+ * its last: concurrent sealers collide on the primary key and only one wins. A terminal event in the log ends
+ * it only while its message names it: a resumed turn's log holds its pause's, whose id the resume cleared.
  */
 export const SEAL_TURN = new PreparedStatement<{ seq: number }>(
   'chat_seal_turn',
   `WITH last AS (
-     SELECT coalesce(max(seq), 0) AS seq, bool_or(type IN ('turn.completed', 'turn.failed')) AS ended
+     SELECT coalesce(max(seq), 0) AS seq,
+            bool_or(type IN ('turn.completed', 'turn.failed'))
+              AND (SELECT last_event_id FROM messages WHERE id = $1 AND user_id = $3) IS NOT NULL AS ended
      FROM turn_events WHERE turn_id = $1 AND user_id = $3
    ), sealed AS (
      INSERT INTO turn_events (turn_id, conversation_id, user_id, seq, type, data)

@@ -30,8 +30,9 @@ export class TurnEvents {
     private readonly config: AppConfig,
   ) {}
 
-  writer(ref: TurnRef): TurnEventWriter {
-    return new TurnEventWriter(ref, this.hub, this.log, this.config.chat.textDeltaCoalesceMs, this.logger);
+  /** `after`: the last event the turn already logged (a paused turn that resumes), numbered on from there. */
+  writer(ref: TurnRef, after = 0): TurnEventWriter {
+    return new TurnEventWriter(ref, this.hub, this.log, this.config.chat.textDeltaCoalesceMs, this.logger, after);
   }
 
   /** The user's turn in that conversation, or 404. */
@@ -53,9 +54,9 @@ export class TurnEvents {
     return follower;
   }
 
-  /** The stream of a turn this request is about to run: nothing to replay yet, so no read. */
-  followLive(ref: TurnRef, send: (event: TurnEventRecord) => void): TurnFollower {
-    const follower = new TurnFollower(this.hub, ref, 0, send);
+  /** The stream of a turn this request is about to run (after `after`, its pause's events): no read. */
+  followLive(ref: TurnRef, after: number, send: (event: TurnEventRecord) => void): TurnFollower {
+    const follower = new TurnFollower(this.hub, ref, after, send);
     follower.watch();
     return follower;
   }
