@@ -171,7 +171,7 @@ describe(TurnEventWriter.name, () => {
 
       expect(hub.local).toBe(writer);
       expect(log.appends).toEqual([]);
-      expect(seqs(writer.after(0))).toEqual([1, 2, 3]);
+      expect(seqs(writer.after(0) ?? [])).toEqual([1, 2, 3]);
       expect(writer.after(2)).toEqual([{ seq: 3, type: 'tool.started', data: { id: 'call-1' } }]);
       expect(writer.after(3)).toEqual([]);
     });
