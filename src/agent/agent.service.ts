@@ -57,14 +57,16 @@ export class AgentService {
     for (;;) {
       if (isCancelled(input)) return turn.cancelled();
       const partial: string[] = [];
+      let partialUsage: Anthropic.Messages.Usage | undefined;
       let response: Message;
       try {
         response = await this.callModel(input, signal, prefix, turn.transcript, {
           toolsDisabled: limitReached,
           onText: (text) => partial.push(text),
+          onUsage: (usage) => (partialUsage = usage),
         });
       } catch (error) {
-        if (isCancelled(input)) return turn.cancelled(partial.join(''));
+        if (isCancelled(input)) return turn.cancelled(partial.join(''), partialUsage);
         // Both fired, the cancel first: the call failed for the cancel, the turn fails for the turn signal's reason.
         if (input.cancel?.aborted) throw toModelError(input.signal.reason, input.signal);
         throw error;
@@ -107,7 +109,11 @@ export class AgentService {
     signal: AbortSignal,
     prefix: MessageParam[],
     transcript: TranscriptMessage[],
-    options: { toolsDisabled: boolean; onText: (text: string) => void },
+    options: {
+      toolsDisabled: boolean;
+      onText: (text: string) => void;
+      onUsage: (usage: Anthropic.Messages.Usage) => void;
+    },
   ): Promise<Message> {
     const messages = [...prefix, ...(transcript as MessageParam[])];
     messages[messages.length - 1] = withCacheBreakpoint(messages[messages.length - 1]);
@@ -132,6 +138,7 @@ export class AgentService {
                 input.onEvent?.({ type: 'text.delta', text });
               }
             : undefined,
+          onUsage: watched ? options.onUsage : undefined,
         },
       );
       stopTimer({ outcome: 'ok' });

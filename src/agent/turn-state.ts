@@ -59,8 +59,9 @@ export class TurnState {
    * Ends the transcript with one assistant message of text: a last answer whose tools were not run (or that
    * paused) keeps only its text, joined by what the interrupted call streamed.
    */
-  cancelled(partialText = ''): AgentTurnResult {
+  cancelled(partialText = '', partialUsage?: Anthropic.Messages.Usage): AgentTurnResult {
     if (partialText.length > 0) this.texts.push(partialText);
+    if (partialUsage) addUsage(this.usage, partialUsage);
     const last = this.transcript.at(-1)?.role === 'assistant' ? (this.transcript.pop()?.content ?? []) : [];
     const partial = partialText.length > 0 ? [{ type: 'text', text: partialText }] : [];
     this.transcript.push({ role: 'assistant', content: finalContent([...last, ...partial], CANCELLED_ANSWER) });
