@@ -4,6 +4,7 @@ import { Tasks1795703000000 } from './1795703000000-Tasks';
 import { IdempotencyKeys1795704000000 } from './1795704000000-IdempotencyKeys';
 import { PendingMessagesIndex1795705000000 } from './1795705000000-PendingMessagesIndex';
 import { LeaseExpiryIndex1795706000000 } from './1795706000000-LeaseExpiryIndex';
+import { TurnEvents1795707000000 } from './1795707000000-TurnEvents';
 
 /**
  * Every migration, oldest first. Listed by hand rather than globbed so the same list loads under
@@ -16,4 +17,5 @@ export const ALL_MIGRATIONS = [
   IdempotencyKeys1795704000000,
   PendingMessagesIndex1795705000000,
   LeaseExpiryIndex1795706000000,
+  TurnEvents1795707000000,
 ];

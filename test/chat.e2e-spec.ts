@@ -35,6 +35,7 @@ describe('POST /api/{user_id}/chat', () => {
     expect(response.statusCode).toBe(200);
     const body = response.json();
     expect(body).toEqual({
+      turn_id: body.user_message_id,
       conversation_id: expect.any(String),
       user_message_id: expect.any(String),
       message_id: expect.any(String),

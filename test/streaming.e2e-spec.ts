@@ -67,6 +67,7 @@ describe('Streaming a chat turn (Accept: text/event-stream)', () => {
     const completed = events.at(-1)!.data;
     expect(deltas.join('')).toBe(completed.response);
     expect(events[0].data).toEqual({
+      turn_id: completed.user_message_id,
       conversation_id: completed.conversation_id,
       user_message_id: completed.user_message_id,
     });
@@ -121,12 +122,12 @@ describe('Streaming a chat turn (Accept: text/event-stream)', () => {
     expect(h.sim.requests).toHaveLength(2);
   });
 
-  it('sends an error event with a problem when the model fails after text was sent, and marks the message failed', async () => {
+  it('ends with turn.failed (a problem, not an `error` event EventSource would confuse with its own) when the model fails after text was sent, and marks the message failed', async () => {
     const userId = newUserId();
     h.sim.enqueue({ kind: 'stream_error', type: 'overloaded_error', afterText: 'Half an ans' });
     const { events } = await stream(userId, { message: 'fail midway' });
     const error = events.at(-1)!;
-    expect(error.event).toBe('error');
+    expect(error.event).toBe('turn.failed');
     expect(error.data).toMatchObject({ status: 503, code: 'model_overloaded', conversation_id: expect.any(String) });
     expect(h.sim.requests).toHaveLength(1);
     const rows = await h.t.dataSource.query('SELECT role, status, error_code FROM messages WHERE user_id = $1', [
@@ -145,7 +146,7 @@ describe('Streaming a chat turn (Accept: text/event-stream)', () => {
 
     const { events } = await stream(newUserId(), { message: 'fail and be counted' });
 
-    expect(events.at(-1)?.event).toBe('error');
+    expect(events.at(-1)?.event).toBe('turn.failed');
     expect(await counted()).toBe(before + 1);
   });
 

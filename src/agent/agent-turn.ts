@@ -42,11 +42,15 @@ export interface AgentTurnInput {
   /** Earlier completed messages, newest first (at most `CONTEXT_ROW_LIMIT`); windowed to the context budget here. */
   history: readonly ContextMessage[];
   message: string;
+  /** The turn's timeout or the shutdown: the turn fails. */
   signal: AbortSignal;
+  /** The user stopped the turn: it ends at once with what it has, as `stopReason: 'cancelled'`. */
+  cancel?: AbortSignal;
   onEvent?: (event: AgentEvent) => void;
 }
 
 export const TOOL_ROUND_LIMIT_STOP_REASON = 'tool_round_limit';
+export const CANCELLED_STOP_REASON = 'cancelled';
 
 /** Every stop reason a finished turn can report: the model's own (but `tool_use`, which the loop answers), and ours. */
 export const STOP_REASONS = [
@@ -57,6 +61,7 @@ export const STOP_REASONS = [
   'refusal',
   'model_context_window_exceeded',
   TOOL_ROUND_LIMIT_STOP_REASON,
+  CANCELLED_STOP_REASON,
 ] as const;
 // Fails to compile when the SDK adds a stop reason the list does not document.
 const _everyStopReasonListed: [Exclude<Anthropic.StopReason, 'tool_use' | (typeof STOP_REASONS)[number]>] extends [

@@ -1,8 +1,11 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import { AppError } from '../common/errors/app-error';
 import {
+  FAKE_MODEL,
   FakeLlmClient,
   modelMessage,
   serverToolUseBlock,
+  stalledStream,
   textAnswer,
   textBlock,
   toolUseAnswer,
@@ -10,7 +13,14 @@ import {
 } from '../../test/support/fake-llm-client';
 import { silentMetrics } from '../../test/support/silent-metrics';
 import { loadConfig } from '../config/app-config';
-import { TOOL_ROUND_LIMIT_STOP_REASON, type AgentTurnInput, type ContextMessage } from './agent-turn';
+import {
+  CANCELLED_STOP_REASON,
+  TOOL_ROUND_LIMIT_STOP_REASON,
+  type AgentEvent,
+  type AgentTurnInput,
+  type ContextMessage,
+  type TranscriptMessage,
+} from './agent-turn';
 import { AgentService } from './agent.service';
 import type { LlmRequest } from './llm/llm-client';
 import type { McpClientRegistry } from './mcp/mcp-client-registry';
@@ -19,7 +29,11 @@ import { ToolCatalogue } from './tools/tool-catalogue';
 import { ToolRunner } from './tools/tool-runner';
 
 type MessageParam = Anthropic.Messages.MessageParam;
-type ToolCallHandler = (tool: string, args: Record<string, unknown>) => ToolCallOutcome;
+type ToolCallHandler = (
+  tool: string,
+  args: Record<string, unknown>,
+  context: ToolCallContext,
+) => ToolCallOutcome | Promise<ToolCallOutcome>;
 
 const USER = 'user-1';
 const MAX_CACHE_BREAKPOINTS = 4;
@@ -34,14 +48,24 @@ const TOOLS: ToolList = {
 
 const metrics = silentMetrics<ConstructorParameters<typeof AgentService>[5]>();
 const succeed: ToolCallHandler = (tool) => ({ isError: false, text: `${tool} done`, durationMs: 1 });
+/** An MCP server that never answers, whatever the signal says. */
+const hang: ToolCallHandler = () => new Promise<never>(() => undefined);
+/** An MCP server that ends the call once its signal aborts, as the MCP SDK does. */
+const answersOnAbort: ToolCallHandler = (_tool, _args, { signal }) =>
+  new Promise((resolve) => {
+    const cancelled = () => resolve({ isError: true, text: 'cancelled', durationMs: 1 });
+    if (signal?.aborted) cancelled();
+    else signal?.addEventListener('abort', cancelled, { once: true });
+  });
+const CANCELLED_TOOL_TEXT = 'Cancelled: the turn was cancelled before this tool call finished.';
 
 /** The agent with its real tool runner and catalogue, over a fake model and a fake MCP registry. */
 function setUp(options: { env?: Record<string, string>; onToolCall?: ToolCallHandler } = {}) {
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40), ...options.env });
   const onToolCall = options.onToolCall ?? succeed;
   const callTool = jest.fn(
-    async (_server: string, tool: string, args: Record<string, unknown>, _context: ToolCallContext) =>
-      onToolCall(tool, args),
+    async (_server: string, tool: string, args: Record<string, unknown>, context: ToolCallContext) =>
+      onToolCall(tool, args, context),
   );
   const registryFake: Pick<McpClientRegistry, 'toolsFor' | 'callTool' | 'prepareForUser'> = {
     toolsFor: () => TOOLS,
@@ -60,7 +84,7 @@ function setUp(options: { env?: Record<string, string>; onToolCall?: ToolCallHan
     config,
     metrics,
   );
-  return { agent, llm, callTool };
+  return { agent, llm, callTool, config };
 }
 
 function turn(overrides: Partial<AgentTurnInput> = {}): AgentTurnInput {
@@ -86,6 +110,37 @@ function cacheBreakpoints(request: LlmRequest): number {
   const system = Array.isArray(request.system) ? request.system : [];
   const blocks = [...(request.tools ?? []), ...system, ...request.messages.flatMap(blocksOf)];
   return blocks.filter((block) => 'cache_control' in block && block.cache_control).length;
+}
+
+/** A cancellable turn whose cancel fires on the first event that matches; the events are recorded. */
+function cancellableTurn(cancelOn: (event: AgentEvent) => boolean, overrides: Partial<AgentTurnInput> = {}) {
+  const cancel = new AbortController();
+  const events: AgentEvent[] = [];
+  const input = turn({
+    cancel: cancel.signal,
+    onEvent: (event) => {
+      events.push(event);
+      if (cancelOn(event)) cancel.abort();
+    },
+    ...overrides,
+  });
+  return { input, events, cancel };
+}
+
+/** Valid as later context: every tool_use answered by the next message, and it ends with a non-empty answer. */
+function expectReplayable(transcript: TranscriptMessage[]): void {
+  transcript.forEach((message, index) => {
+    if (message.role !== 'assistant') return;
+    const uses = (message.content as Anthropic.Messages.ContentBlockParam[]).filter((b) => b.type === 'tool_use');
+    const next = transcript[index + 1] as MessageParam | undefined;
+    const answered = next ? toolResultsOf(next).map((block) => block.tool_use_id) : [];
+    expect(answered).toEqual(expect.arrayContaining(uses.map((use) => use.id)));
+  });
+  const last = transcript.at(-1);
+  expect(last?.role).toBe('assistant');
+  expect(last?.content).toEqual(
+    expect.arrayContaining([expect.objectContaining({ type: 'text', text: expect.stringMatching(/\S/) })]),
+  );
 }
 
 /** An earlier turn that used a tool, as the chat stores it: question, answer and its transcript. */
@@ -264,6 +319,203 @@ describe(AgentService.name, () => {
       output_tokens: 24,
       cache_read_input_tokens: 7,
       cache_creation_input_tokens: 0,
+    });
+  });
+
+  describe('cancel', () => {
+    it('mid model stream resolves as cancelled with the text streamed so far', async () => {
+      const { agent, llm, config } = setUp();
+      llm.reply(stalledStream('Let me ', 'think'));
+      const { input } = cancellableTurn((event) => event.type === 'text.delta' && event.text === 'think');
+
+      const result = await agent.runTurn(input);
+
+      expect(result).toEqual({
+        text: 'Let me think',
+        toolCalls: [],
+        stopReason: CANCELLED_STOP_REASON,
+        usage: { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+        model: config.anthropic.model,
+        transcript: [{ role: 'assistant', content: [{ type: 'text', text: 'Let me think' }] }],
+      });
+    });
+
+    it('before the model says anything resolves with an empty text and a placeholder answer in the transcript', async () => {
+      const { agent, llm } = setUp();
+      llm.reply(stalledStream());
+      const { input, cancel } = cancellableTurn(() => false);
+
+      const running = agent.runTurn(input);
+      setTimeout(() => cancel.abort(), 5);
+      const result = await running;
+
+      expect(result).toMatchObject({ text: '', stopReason: CANCELLED_STOP_REASON, toolCalls: [] });
+      expect(result.transcript).toEqual([{ role: 'assistant', content: [{ type: 'text', text: '(cancelled)' }] }]);
+    });
+
+    it('already fired when the turn starts never calls the model', async () => {
+      const { agent, llm } = setUp();
+      const createMessage = jest.spyOn(llm, 'createMessage');
+      const { input, cancel } = cancellableTurn(() => false);
+      cancel.abort();
+
+      const result = await agent.runTurn(input);
+
+      expect(createMessage).not.toHaveBeenCalled();
+      expect(result).toMatchObject({ text: '', stopReason: CANCELLED_STOP_REASON });
+      expectReplayable(result.transcript);
+    });
+
+    it('in a later model call keeps the finished rounds, their usage and the partial text', async () => {
+      const { agent, llm } = setUp();
+      llm.reply(
+        modelMessage([textBlock('Checking.'), toolUseBlock('list_tasks', {}, 'toolu_1')], 'tool_use', {
+          input_tokens: 100,
+          output_tokens: 20,
+        }),
+        stalledStream('You have'),
+      );
+      const { input } = cancellableTurn((event) => event.type === 'text.delta' && event.text === 'You have');
+
+      const result = await agent.runTurn(input);
+
+      expect(result).toMatchObject({
+        text: 'Checking.\n\nYou have',
+        stopReason: CANCELLED_STOP_REASON,
+        model: FAKE_MODEL,
+      });
+      expect(result.usage).toMatchObject({ input_tokens: 100, output_tokens: 20 });
+      expect(result.toolCalls).toEqual([expect.objectContaining({ id: 'toolu_1', is_error: false })]);
+      expect(result.transcript.map((message) => message.role)).toEqual(['assistant', 'user', 'assistant']);
+      expect(result.transcript.at(-1)).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'You have' }] });
+      expectReplayable(result.transcript);
+    });
+
+    it('during a hung tool call resolves at once, abandoning the call with a tool.finished error', async () => {
+      const { agent, llm, callTool } = setUp({
+        onToolCall: (tool, args, context) => (tool === 'add_task' ? hang : succeed)(tool, args, context),
+      });
+      llm.reply(
+        toolUseAnswer([toolUseBlock('list_tasks', {}, 'toolu_list'), toolUseBlock('add_task', {}, 'toolu_add')]),
+      );
+      let cancelledAt = 0;
+      const { input, events } = cancellableTurn((event) => {
+        const listed = event.type === 'tool.finished' && event.id === 'toolu_list';
+        if (listed) cancelledAt = performance.now();
+        return listed;
+      });
+
+      const result = await agent.runTurn(input);
+
+      expect(performance.now() - cancelledAt).toBeLessThan(100);
+      expect(result.stopReason).toBe(CANCELLED_STOP_REASON);
+      expect(callTool.mock.calls.find(([, tool]) => tool === 'add_task')?.[3].signal?.aborted).toBe(true);
+      expect(result.toolCalls).toEqual([
+        expect.objectContaining({ id: 'toolu_list', is_error: false, result: 'list_tasks done' }),
+        expect.objectContaining({ id: 'toolu_add', is_error: true, result: CANCELLED_TOOL_TEXT }),
+      ]);
+      expect(events).toContainEqual({
+        type: 'tool.finished',
+        id: 'toolu_add',
+        result: CANCELLED_TOOL_TEXT,
+        is_error: true,
+      });
+      expect(toolResultsOf(result.transcript[1] as MessageParam)).toEqual([
+        expect.objectContaining({ tool_use_id: 'toolu_list', is_error: false }),
+        expect.objectContaining({ tool_use_id: 'toolu_add', is_error: true, content: CANCELLED_TOOL_TEXT }),
+      ]);
+      expect(result.transcript.at(-1)).toEqual({ role: 'assistant', content: [{ type: 'text', text: '(cancelled)' }] });
+      expectReplayable(result.transcript);
+    });
+
+    it('between rounds stops before the next model call', async () => {
+      const { agent, llm } = setUp();
+      llm.reply(toolUseAnswer([toolUseBlock('list_tasks', {}, 'toolu_1')], 'Looking.'), textAnswer('never asked'));
+      const createMessage = jest.spyOn(llm, 'createMessage');
+      const { input } = cancellableTurn((event) => event.type === 'tool.finished');
+
+      const result = await agent.runTurn(input);
+
+      expect(createMessage).toHaveBeenCalledTimes(1);
+      expect(result).toMatchObject({ text: 'Looking.', stopReason: CANCELLED_STOP_REASON });
+      expect(result.toolCalls).toEqual([expect.objectContaining({ id: 'toolu_1', is_error: false })]);
+      expectReplayable(result.transcript);
+    });
+
+    it('while a tool_use answer arrives runs none of its tools, keeping only its text', async () => {
+      const { agent, llm, callTool } = setUp();
+      llm.reply(toolUseAnswer([toolUseBlock('add_task', {}, 'toolu_1')], 'Adding it.'));
+      const { input, events } = cancellableTurn((event) => event.type === 'text.delta');
+
+      const result = await agent.runTurn(input);
+
+      expect(callTool).not.toHaveBeenCalled();
+      expect(events.filter((event) => event.type.startsWith('tool.'))).toEqual([]);
+      expect(result).toMatchObject({ text: 'Adding it.', stopReason: CANCELLED_STOP_REASON, toolCalls: [] });
+      expect(result.transcript).toEqual([
+        { role: 'assistant', content: [expect.objectContaining({ type: 'text', text: 'Adding it.' })] },
+      ]);
+    });
+
+    it('after a pause_turn folds the paused text and the partial text into one final answer', async () => {
+      const { agent, llm } = setUp();
+      llm.reply(modelMessage([textBlock('Searching…'), serverToolUseBlock()], 'pause_turn'), stalledStream('It is'));
+      const { input } = cancellableTurn((event) => event.type === 'text.delta' && event.text === 'It is');
+
+      const result = await agent.runTurn(input);
+
+      expect(result.text).toBe('Searching…\n\nIt is');
+      expect(result.transcript).toEqual([
+        {
+          role: 'assistant',
+          content: [expect.objectContaining({ type: 'text', text: 'Searching…' }), { type: 'text', text: 'It is' }],
+        },
+      ]);
+    });
+  });
+
+  describe('the turn signal (timeout, shutdown)', () => {
+    it('still fails a cancellable turn when it fires mid stream', async () => {
+      const { agent, llm } = setUp();
+      llm.reply(stalledStream('Partial'));
+      const timeout = new AbortController();
+      const { input } = cancellableTurn(() => false, { signal: timeout.signal });
+
+      const running = agent.runTurn(input);
+      setTimeout(() => timeout.abort(), 5);
+
+      await expect(running).rejects.toMatchObject({ code: 'model_timeout' });
+    });
+
+    it('wins over a cancel that fires with it: the turn fails', async () => {
+      const { agent, llm } = setUp();
+      llm.reply(stalledStream('Partial'));
+      const timeout = new AbortController();
+      const { input, cancel } = cancellableTurn(() => false, { signal: timeout.signal });
+
+      const running = agent.runTurn(input);
+      setTimeout(() => {
+        cancel.abort();
+        timeout.abort(new AppError('service_shutting_down', 'The service is shutting down.'));
+      }, 5);
+
+      await expect(running).rejects.toMatchObject({ code: 'service_shutting_down' });
+    });
+
+    it('fails the turn when it fires during a tool call', async () => {
+      const timeout = new AbortController();
+      const { agent, llm } = setUp({ onToolCall: answersOnAbort });
+      llm.reply(toolUseAnswer([toolUseBlock('add_task', {}, 'toolu_1')]), textAnswer('never asked'));
+      const { input } = cancellableTurn(
+        (event) => {
+          if (event.type === 'tool.started') timeout.abort();
+          return false;
+        },
+        { signal: timeout.signal },
+      );
+
+      await expect(agent.runTurn(input)).rejects.toMatchObject({ code: 'model_timeout' });
+      expect(llm.requests).toHaveLength(1);
     });
   });
 });

@@ -7,6 +7,17 @@ import { EVENT_STREAM } from './sse/turn-streamer';
 
 const events = Object.entries(CHAT_STREAM_EVENTS);
 
+/** The union of a turn's Server-Sent Events, one schema per `event:` name. */
+function turnEventSchema() {
+  return {
+    oneOf: events.map(([, model]) => ({ $ref: getSchemaPath(model) })),
+    discriminator: {
+      propertyName: 'event',
+      mapping: Object.fromEntries(events.map(([name, model]) => [name, getSchemaPath(model)])),
+    },
+  };
+}
+
 /** Explicit: the handler may hand the reply to the stream, and the plugin does not infer a union return type. */
 export function ApiChatTurnResponse(): MethodDecorator {
   return applyDecorators(
@@ -14,21 +25,24 @@ export function ApiChatTurnResponse(): MethodDecorator {
     ApiOkResponse({
       description:
         'The turn’s answer (`application/json`), or with `Accept: text/event-stream` the turn as Server-Sent ' +
-        'Events: the schema is that of one event, its `id:`, `event:` and `data:` (JSON) lines. `turn.started` ' +
-        'comes first; `turn.completed` or `error` last.',
+        'Events: the schema is that of one event, its `id:`, `event:` and `data:` (JSON) lines. The stream ' +
+        'starts with `retry: 3000`; `turn.started` comes first; `turn.completed` or `turn.failed` last.',
       headers: apiHeaders('RateLimit', 'RateLimit-Policy'),
       content: {
         'application/json': { schema: { $ref: getSchemaPath(ChatTurnDto) } },
-        [EVENT_STREAM]: {
-          schema: {
-            oneOf: events.map(([, model]) => ({ $ref: getSchemaPath(model) })),
-            discriminator: {
-              propertyName: 'event',
-              mapping: Object.fromEntries(events.map(([name, model]) => [name, getSchemaPath(model)])),
-            },
-          },
-        },
+        [EVENT_STREAM]: { schema: turnEventSchema() },
       },
+    }),
+  );
+}
+
+/** A route that only streams a turn's events. */
+export function ApiTurnEventStream(description: string): MethodDecorator {
+  return applyDecorators(
+    ApiExtraModels(...events.map(([, model]) => model)),
+    ApiOkResponse({
+      description: `${description} The schema is that of one event: its \`id:\`, \`event:\` and \`data:\` (JSON) lines.`,
+      content: { [EVENT_STREAM]: { schema: turnEventSchema() } },
     }),
   );
 }

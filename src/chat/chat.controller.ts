@@ -14,6 +14,7 @@ import { HistoryPageDto } from './dto/message.dto';
 import { SendMessageDto } from './dto/send-message.dto';
 import { ChatRateLimitGuard } from '../rate-limit/chat-rate-limit.guard';
 import { TurnStreamer, wantsEventStream } from './sse/turn-streamer';
+import { parseLastEventId } from './turn-events/last-event-id';
 import { TurnService } from './turns/turn.service';
 import { ApiChatTurnResponse } from './api-chat-turn-response.decorator';
 import { UserScopedController } from '../auth/user-scoped-controller.decorator';
@@ -37,9 +38,12 @@ export class ChatController {
       'called; if the turn fails it stays, marked `failed`, and the problem names `conversation_id` and ' +
       '`user_message_id`. With `Accept: text/event-stream` the turn is streamed as Server-Sent Events, each with ' +
       'an `id`: `turn.started` {conversation_id, user_message_id}, `text.delta` {text}, `tool.started` {id, tool, ' +
-      'server, arguments}, `tool.finished` {id, result, is_error}, then `turn.completed` (this body) or `error` (a ' +
-      'problem object); a comment line every 15 s keeps proxies from closing it. Errors before the stream starts ' +
-      '(401/403/404/409/429…) are plain HTTP problems. A client that disconnects does not cancel the turn.',
+      'server, arguments}, `tool.finished` {id, result, is_error}, then `turn.completed` (this body) or ' +
+      '`turn.failed` (a problem object); a comment line every 15 s keeps proxies from closing it. Errors before the ' +
+      'stream starts (401/403/404/409/429…) are plain HTTP problems. A client that disconnects does not cancel the ' +
+      'turn: it resumes with `GET .../turns/{turn_id}/events` and the last id it saw, or by sending this request ' +
+      'again with `Last-Event-ID` (as EventSource clients do), which attaches to the same turn instead of starting ' +
+      'a new one. `on_busy` says what happens while another turn of the conversation runs.',
   })
   @ApiExtraModels(SendMessageDto)
   @ApiBody({
@@ -69,12 +73,17 @@ export class ChatController {
     // Not passthrough: Nest would send the handler's result after a stream took the reply over.
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    const streaming = wantsEventStream(request);
     const turn = await this.turns.start(user, {
       message: body.message,
       conversationId: body.conversation_id,
       idempotencyKey,
+      onBusy: body.on_busy,
+      resumeAfter: streaming ? parseLastEventId(request.headers['last-event-id']) : undefined,
+      origin: { requestId: String(request.id), instance: request.url },
     });
-    if (wantsEventStream(request)) return this.streamer.stream(request, reply, turn);
+    if (streaming) return this.streamer.stream(request, reply, turn);
+    if (turn.kind === 'attached') throw new Error('only a streaming request resumes a turn');
     const answer: ChatTurnDto = turn.kind === 'replayed' ? turn.response : await turn.run();
     void reply.send(answer);
   }

@@ -1,9 +1,19 @@
 import { AppError } from '../common/errors/app-error';
 import { isDatabaseUnavailable } from '../common/errors/database-errors';
+import { describeErrorCode, isErrorCode } from '../common/errors/error-code';
 
 /** The same answer whether the conversation does not exist or belongs to someone else. */
 export function conversationNotFound(conversationId: string): AppError {
   return new AppError('conversation_not_found', `Conversation ${conversationId} was not found.`);
+}
+
+/** The same answer whether the turn does not exist or belongs to someone else. */
+export function turnNotFound(turnId: string): AppError {
+  return new AppError('turn_not_found', `Turn ${turnId} was not found in this conversation.`);
+}
+
+export function turnNotRunning(turnId: string): AppError {
+  return new AppError('turn_not_running', `Turn ${turnId} has already ended; there is nothing to cancel.`);
 }
 
 /** 409, not 422: the user's current state refuses a valid request (422 is an Idempotency-Key reused). */
@@ -86,6 +96,16 @@ export function turnFailed(
   return new AppError(failure.code, failure.detail, {
     cause,
     retryAfterSeconds: failure.retryAfterSeconds,
-    extensions: { conversation_id: turn.conversationId, user_message_id: turn.userMessageId },
+    extensions: {
+      turn_id: turn.userMessageId,
+      conversation_id: turn.conversationId,
+      user_message_id: turn.userMessageId,
+    },
   });
+}
+
+/** A failure known only by the code stored on its message (its event log expired, or its replica died). */
+export function storedTurnFailure(errorCode: string | null): AppError {
+  const code = errorCode && isErrorCode(errorCode) ? errorCode : 'internal_error';
+  return new AppError(code, `The turn failed: ${describeErrorCode(code).title.toLowerCase()}.`);
 }

@@ -14,7 +14,15 @@ export function toConversationDto(conversation: ConversationEntity): Conversatio
     created_at: conversation.createdAt.toISOString(),
     updated_at: conversation.updatedAt.toISOString(),
     message_count: conversation.messageCount,
+    active_turn: activeTurnOf(conversation),
   };
+}
+
+/** A lease past its expiry is a dead replica's: that turn is no longer running. */
+function activeTurnOf(conversation: ConversationEntity): ConversationDto['active_turn'] {
+  const { activeTurnId, activeTurnStartedAt, leaseExpiresAt } = conversation;
+  if (!activeTurnId || !activeTurnStartedAt || !leaseExpiresAt || leaseExpiresAt.getTime() <= Date.now()) return null;
+  return { turn_id: activeTurnId, started_at: activeTurnStartedAt.toISOString() };
 }
 
 export function toMessageDto(message: MessageEntity): MessageDto {
@@ -42,10 +50,11 @@ export function toChatTurnDto(turn: {
   conversationId: string;
   userMessageId: string;
   messageId: string;
-  result: AgentTurnResult;
+  result: Pick<AgentTurnResult, 'text' | 'toolCalls' | 'stopReason' | 'usage'>;
 }): ChatTurnDto {
   const { result } = turn;
   return {
+    turn_id: turn.userMessageId,
     conversation_id: turn.conversationId,
     user_message_id: turn.userMessageId,
     message_id: turn.messageId,

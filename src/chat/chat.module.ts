@@ -14,10 +14,17 @@ import { TurnLeaseService } from './turns/turn-lease.service';
 import { TurnService } from './turns/turn.service';
 import { ConversationRepository } from './repositories/conversation.repository';
 import { MessageRepository } from './repositories/message.repository';
+import { InterruptedTurns } from './turn-events/interrupted-turns';
+import { TurnEventHub } from './turn-events/turn-event-hub';
+import { TurnEventRepository } from './turn-events/turn-event.repository';
+import { TurnEvents } from './turn-events/turn-events.service';
+import { TurnEventsExpiry } from './turn-events/turn-events-expiry';
+import { TurnCancellation } from './turns/turn-cancellation';
+import { TurnsController } from './turns.controller';
 
 @Module({
   imports: [AgentModule, RateLimitModule],
-  controllers: [ChatController, ConversationsController],
+  controllers: [ChatController, TurnsController, ConversationsController],
   providers: [
     TurnService,
     ConversationsService,
@@ -30,6 +37,12 @@ import { MessageRepository } from './repositories/message.repository';
     TurnStreamer,
     IdempotencyService,
     IdempotencyKeyRepository,
+    TurnEventRepository,
+    TurnEventHub,
+    TurnEvents,
+    TurnEventsExpiry,
+    InterruptedTurns,
+    TurnCancellation,
   ],
 })
 export class ChatModule {}

@@ -8,6 +8,17 @@ const KIB = 1024;
 const MIB = 1024 * KIB;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** `250ms`, `30s`, `10m`, `1h`, or plain milliseconds. */
+const duration = (minMs: number, maxMs: number) =>
+  z
+    .string()
+    .regex(/^\d+(ms|s|m|h)?$/, 'must be a duration such as 500ms, 30s, 10m, 1h (or milliseconds)')
+    .transform((value) => {
+      const [, amount, unit = 'ms'] = /^(\d+)(ms|s|m|h)?$/.exec(value) ?? [];
+      return Number(amount) * DURATION_UNITS_MS[unit];
+    })
+    .pipe(z.number().min(minMs, `must be at least ${minMs} ms`).max(maxMs, `must be at most ${maxMs} ms`));
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
@@ -69,6 +80,10 @@ const envSchema = z.object({
   TASKS_MAX_PER_USER: int(1, 10_000_000).default(10_000),
   CHAT_LEASE_TTL_MS: int(1000, 600000).default(30000),
   CHAT_SSE_KEEPALIVE_MS: int(100, 600000).default(15000),
+  CHAT_SSE_RETRY_MS: int(0, 600000).default(3000),
+  CHAT_TURN_EVENTS_TTL: duration(100, 30 * 24 * 3_600_000).default(3_600_000),
+  CHAT_TURN_EVENTS_POLL_MS: int(20, 60000).default(250),
+  CHAT_TEXT_DELTA_COALESCE_MS: int(0, 1000).default(20),
   CHAT_SSE_MAX_BUFFER_BYTES: int(16 * KIB, 64 * MIB).default(MIB),
   CHAT_MAX_TOOL_CALLS_PER_ROUND: int(1, 1000).default(16),
   CHAT_TOOL_RESULT_MAX_BYTES: int(KIB, 32 * MIB).default(256 * KIB),
@@ -134,7 +149,15 @@ export class AppConfig {
     sseKeepaliveMs: number;
     /** Bytes an SSE response may hold unsent before its client, which is not reading, is disconnected. */
     sseMaxBufferBytes: number;
+    /** The `retry:` each stream starts with: how long an EventSource client waits before it reconnects. */
+    sseRetryMs: number;
     idempotencyTtlHours: number;
+    /** How long a turn's events are kept after it ended; later, a terminal event is rebuilt from the messages. */
+    turnEventsTtlMs: number;
+    /** Without LISTEN (PgBouncer and no DATABASE_DIRECT_URL), how often other replicas' turns are polled. */
+    turnEventsPollMs: number;
+    /** Text deltas closer together than this are merged into one event: bounds events (and writes) per turn. */
+    textDeltaCoalesceMs: number;
   };
   readonly agent!: {
     maxToolRounds: number;
@@ -227,7 +250,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       leaseTtlMs: e.CHAT_LEASE_TTL_MS,
       sseKeepaliveMs: e.CHAT_SSE_KEEPALIVE_MS,
       sseMaxBufferBytes: e.CHAT_SSE_MAX_BUFFER_BYTES,
+      sseRetryMs: e.CHAT_SSE_RETRY_MS,
       idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+      turnEventsTtlMs: e.CHAT_TURN_EVENTS_TTL,
+      turnEventsPollMs: e.CHAT_TURN_EVENTS_POLL_MS,
+      textDeltaCoalesceMs: e.CHAT_TEXT_DELTA_COALESCE_MS,
     },
     agent: {
       maxToolRounds: e.CHAT_MAX_TOOL_ROUNDS,

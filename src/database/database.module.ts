@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { DatabaseHealth } from './database-health';
+import { DatabaseNotifications } from './database-notifications';
 import { buildDataSourceOptions, type EntityList } from './data-source-options';
 import { EmbeddedDatabaseHost } from './embedded-database.host';
 import { migrate } from './migrations-runner';
@@ -42,8 +43,8 @@ export class DatabaseModule {
           useFactory: (config: AppConfig, host: EmbeddedDatabaseHost) => createTypeOrmOptions(config, host, entities),
         }),
       ],
-      providers: [DatabaseHealth, PreparedStatements],
-      exports: [DatabaseHealth, PreparedStatements],
+      providers: [DatabaseHealth, PreparedStatements, DatabaseNotifications],
+      exports: [DatabaseHealth, PreparedStatements, DatabaseNotifications],
     };
   }
 }

@@ -1,11 +1,17 @@
-import type Anthropic from '@anthropic-ai/sdk';
+import Anthropic from '@anthropic-ai/sdk';
 import { LlmClient, type LlmCallOptions, type LlmRequest } from '../../src/agent/llm/llm-client';
+import { toModelError } from '../../src/agent/llm/llm-errors';
 
 type Message = Anthropic.Messages.Message;
 type ContentBlock = Anthropic.Messages.ContentBlock;
 
-/** What the fake answers one request with: a message, a failure to throw, or a function of the request. */
-export type ScriptedReply = Message | Error | ((request: LlmRequest) => Message);
+/** A stream that sends these text deltas, then hangs until the call's signal aborts. */
+export class StalledStream {
+  constructor(readonly deltas: readonly string[]) {}
+}
+
+/** What the fake answers one request with: a message, a failure to throw, a stalled stream, or a function of the request. */
+export type ScriptedReply = Message | Error | StalledStream | ((request: LlmRequest) => Message);
 
 export const FAKE_MODEL = 'fake-model';
 
@@ -36,14 +42,37 @@ export class FakeLlmClient extends LlmClient {
   }
 
   async createMessage(request: LlmRequest, options?: LlmCallOptions): Promise<Message> {
+    // As the SDK: an aborted signal fails the call before anything is sent.
+    if (options?.signal?.aborted) throw aborted(options.signal);
     this.requests.push(structuredClone(request));
     const next = this.script.shift();
     if (next === undefined) throw new Error(`FakeLlmClient: no reply scripted for request ${this.requests.length}`);
     if (next instanceof Error) throw next;
+    if (next instanceof StalledStream) return stall(next, options);
     const message = typeof next === 'function' ? next(request) : next;
     for (const block of message.content) if (block.type === 'text') options?.onTextDelta?.(block.text);
     return message;
   }
+}
+
+/** Sends the deltas, then fails as the real client does once the signal aborts (the SDK's APIUserAbortError). */
+async function stall(stream: StalledStream, options?: LlmCallOptions): Promise<never> {
+  for (const text of stream.deltas) options?.onTextDelta?.(text);
+  const signal = options?.signal;
+  if (!signal) throw new Error('FakeLlmClient: a stalled stream needs a signal to end it');
+  return new Promise((_resolve, reject) => {
+    if (signal.aborted) reject(aborted(signal));
+    else signal.addEventListener('abort', () => reject(aborted(signal)), { once: true });
+  });
+}
+
+function aborted(signal: AbortSignal): Error {
+  return toModelError(new Anthropic.APIUserAbortError(), signal);
+}
+
+/** The model streams these deltas and is then cut off: the call ends only when its signal aborts. */
+export function stalledStream(...deltas: string[]): StalledStream {
+  return new StalledStream(deltas);
 }
 
 export function textBlock(text: string): Anthropic.Messages.TextBlock {

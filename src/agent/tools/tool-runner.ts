@@ -5,11 +5,14 @@ import { Metrics } from '../../metrics/metrics';
 import type { AgentTurnInput, StoredToolCall } from '../agent-turn';
 import { McpClientRegistry } from '../mcp/mcp-client-registry';
 import type { ToolCallOutcome } from '../mcp/mcp.types';
+import { CANCELLED_TOOL_RESULT, stopSignalOf } from '../turn-cancellation';
 import { capToolResultText, fitsInBytes } from './tool-result-limit';
 import { ToolCatalogue, type CatalogueEntry } from './tool-catalogue';
 
 type ToolResultLike = Pick<ToolCallOutcome, 'isError' | 'text' | 'structured'>;
 type ToolResultBlock = Anthropic.Messages.ToolResultBlockParam;
+
+const ABANDONED: ToolResultLike = { isError: true, text: CANCELLED_TOOL_RESULT };
 
 interface ToolCallOutcomeOfRound {
   call: StoredToolCall;
@@ -37,7 +40,8 @@ export class ToolRunner {
 
   async runRound(blocks: Anthropic.Messages.ToolUseBlock[], turn: AgentTurnInput): Promise<ToolRound> {
     const max = this.config.agent.maxToolCallsPerRound;
-    const ran = await Promise.all(blocks.slice(0, max).map((block) => this.run(block, turn)));
+    const signal = stopSignalOf(turn);
+    const ran = await Promise.all(blocks.slice(0, max).map((block) => this.run(block, turn, signal)));
     const tooMany = `Not run: at most ${max} tool calls run per round. Call fewer tools at once.`;
     return {
       calls: ran.map((outcome) => outcome.call),
@@ -45,7 +49,11 @@ export class ToolRunner {
     };
   }
 
-  private async run(block: Anthropic.Messages.ToolUseBlock, turn: AgentTurnInput): Promise<ToolCallOutcomeOfRound> {
+  private async run(
+    block: Anthropic.Messages.ToolUseBlock,
+    turn: AgentTurnInput,
+    signal: AbortSignal,
+  ): Promise<ToolCallOutcomeOfRound> {
     const entry = this.catalogue.resolve(turn.userId, block.name);
     const args = isPlainObject(block.input) ? block.input : {};
     const tool = entry?.tool ?? block.name;
@@ -53,7 +61,7 @@ export class ToolRunner {
     turn.onEvent?.({ type: 'tool.started', id: block.id, tool, server, arguments: args });
     const stopTimer = this.metrics.toolCallDuration.startTimer({ server });
 
-    const outcome = await this.call(block, entry, turn);
+    const outcome = await abandonedOnCancel(this.call(block, entry, turn, signal), turn.cancel);
     stopTimer({ is_error: String(outcome.isError) });
     const { text, result } = this.bounded(outcome);
     turn.onEvent?.({ type: 'tool.finished', id: block.id, result, is_error: outcome.isError });
@@ -75,6 +83,7 @@ export class ToolRunner {
     block: Anthropic.Messages.ToolUseBlock,
     entry: CatalogueEntry | undefined,
     turn: AgentTurnInput,
+    signal: AbortSignal,
   ): Promise<ToolResultLike> {
     if (!entry) return { isError: true, text: `Unknown tool ${block.name}: it is not offered in this conversation.` };
     if (!isPlainObject(block.input)) {
@@ -83,9 +92,26 @@ export class ToolRunner {
     return this.registry.callTool(entry.server, entry.tool, block.input, {
       userId: turn.userId,
       token: turn.token,
-      signal: turn.signal,
+      signal,
     });
   }
+}
+
+/** A cancelled turn does not wait for its calls: one still running settles as abandoned, its own result dropped. */
+function abandonedOnCancel(call: Promise<ToolResultLike>, cancel: AbortSignal | undefined): Promise<ToolResultLike> {
+  if (!cancel) return call;
+  let stopListening = (): void => undefined;
+  const abandoned = new Promise<ToolResultLike>((resolve) => {
+    const onCancel = () => resolve(ABANDONED);
+    if (cancel.aborted) {
+      onCancel();
+      return;
+    }
+    cancel.addEventListener('abort', onCancel, { once: true });
+    stopListening = () => cancel.removeEventListener('abort', onCancel);
+  });
+  // The race handles a late rejection of the abandoned call too.
+  return Promise.race([call, abandoned]).finally(stopListening);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

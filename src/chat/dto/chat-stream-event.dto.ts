@@ -6,6 +6,9 @@ import { ChatTurnDto } from './chat-turn.dto';
 import { ToolCallDto } from './message.dto';
 
 export class TurnStartedDataDto {
+  /** The turn: attach to it (`GET .../turns/{turn_id}/events`) or cancel it with this id. */
+  @ApiProperty({ format: 'uuid' })
+  turn_id: string;
   @ApiProperty({ format: 'uuid' })
   conversation_id: string;
   /** The user's message, stored before the model is called. */
@@ -28,7 +31,7 @@ function ChatStreamEvent<T>(event: string, data: Type<T>, description: string) {
     @ApiProperty({ enum: [event], description: 'The `event:` line.' })
     event: string;
 
-    @ApiProperty({ pattern: '^[1-9][0-9]*$', maxLength: 16, description: 'The `id:` line: 1, 2, 3… within a stream.' })
+    @ApiProperty({ pattern: '^[1-9][0-9]*$', maxLength: 16, description: 'The `id:` line: 1, 2, 3… within a turn, the same in every stream of it (resume after it with `Last-Event-ID`).' })
     id: string;
 
     @ApiProperty({ type: data, description })
@@ -62,10 +65,10 @@ export class TurnCompletedEventDto extends ChatStreamEvent(
   ChatTurnDto,
   'The last event of a turn that succeeded: the same body as the JSON answer.',
 ) {}
-export class TurnErrorEventDto extends ChatStreamEvent(
-  'error',
+export class TurnFailedEventDto extends ChatStreamEvent(
+  'turn.failed',
   ProblemDto,
-  'The last event of a turn that failed: a problem object, with `conversation_id` and `user_message_id`.',
+  'The last event of a turn that failed: a problem object, with `turn_id`, `conversation_id` and `user_message_id`.',
 ) {}
 
 /** Every event of a streamed turn, by its `event:` name. */
@@ -75,7 +78,7 @@ export const CHAT_STREAM_EVENTS = {
   'tool.started': ToolStartedEventDto,
   'tool.finished': ToolFinishedEventDto,
   'turn.completed': TurnCompletedEventDto,
-  error: TurnErrorEventDto,
+  'turn.failed': TurnFailedEventDto,
 } as const;
 
 export type ChatStreamEventName = keyof typeof CHAT_STREAM_EVENTS;

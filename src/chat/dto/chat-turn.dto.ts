@@ -16,6 +16,9 @@ export class UsageDto {
 }
 
 export class ChatTurnDto {
+  /** The turn: the id of its user message. Attach to its events or cancel it with this. */
+  @ApiProperty({ format: 'uuid' })
+  turn_id: string;
   @ApiProperty({ format: 'uuid' })
   conversation_id: string;
   /** The user's message, stored before the model was called. */
@@ -28,7 +31,7 @@ export class ChatTurnDto {
   response: string;
   /** Every tool call of the turn, in the order the model made them. */
   tool_calls: ToolCallDto[];
-  /** Why the model stopped (its own reason), or `tool_round_limit` when the tool round limit forced a final answer. */
+  /** Why the model stopped (its own reason), `tool_round_limit` when the tool round limit forced a final answer, or `cancelled` when the turn was cancelled. */
   @ApiProperty({ enum: STOP_REASONS, enumName: 'StopReason' })
   stop_reason: string;
   /** Tokens of all model calls of the turn, summed. */

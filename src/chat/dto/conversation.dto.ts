@@ -1,5 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+export class ActiveTurnDto {
+  @ApiProperty({ format: 'uuid' })
+  turn_id: string;
+  /** ISO 8601 UTC. */
+  @ApiProperty({ format: 'date-time' })
+  started_at: string;
+}
+
 export class ConversationDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
@@ -13,6 +21,9 @@ export class ConversationDto {
   updated_at: string;
   @ApiProperty({ type: 'integer', format: 'int64', minimum: 0 })
   message_count: number;
+  /** The turn running now, to attach to after a reload (`GET .../turns/{turn_id}/events`); null when idle. */
+  @ApiProperty({ type: ActiveTurnDto, nullable: true })
+  active_turn: ActiveTurnDto | null;
 }
 
 export class ConversationPageDto {

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { HasVisibleText, IsStorableText } from '../../common/validation/storable-text';
+import { BUSY_POLICIES, type BusyPolicy } from '../turns/turn-lease.service';
 
 export const MESSAGE_MAX_LENGTH = 8000;
 
@@ -17,4 +18,13 @@ export class SendMessageDto {
   @IsOptional()
   @IsUUID()
   conversation_id?: string;
+
+  /**
+   * While another turn of the conversation runs: `wait` (a bounded wait, then 409 `conversation_busy`),
+   * `reject` (409 at once), or `interrupt` (cancel the running turn, then run this one).
+   */
+  @ApiProperty({ required: false, enum: BUSY_POLICIES, default: 'wait' })
+  @IsOptional()
+  @IsIn(BUSY_POLICIES)
+  on_busy?: BusyPolicy;
 }

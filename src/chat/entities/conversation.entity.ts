@@ -26,6 +26,17 @@ export class ConversationEntity {
   @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
   leaseExpiresAt: Date | null;
 
+  /** The running turn (its user message id) while the lease is held: what a reloading client attaches to. */
+  @Column({ name: 'active_turn_id', type: 'uuid', nullable: true })
+  activeTurnId: string | null;
+
+  @Column({ name: 'active_turn_started_at', type: 'timestamptz', nullable: true })
+  activeTurnStartedAt: Date | null;
+
+  /** Set by the cancel route; the replica running the turn stops it when it learns. */
+  @Column({ name: 'cancel_requested_at', type: 'timestamptz', nullable: true })
+  cancelRequestedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -75,6 +75,10 @@ export class MessageEntity {
   @Column({ type: 'jsonb', nullable: true })
   transcript: TranscriptMessage[] | null;
 
+  /** User messages: the id of the turn's terminal event, kept after its event log expired. */
+  @Column({ name: 'last_event_id', type: 'integer', nullable: true })
+  lastEventId: number | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

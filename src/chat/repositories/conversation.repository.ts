@@ -3,12 +3,15 @@ import { DataSource, Repository } from 'typeorm';
 import { PreparedStatements } from '../../database/prepared-statements';
 import { lockUserQuota } from '../../database/user-quota-lock';
 import { ConversationEntity } from '../entities/conversation.entity';
+import { TURN_CANCEL_CHANNEL, type TurnRef } from '../turn-events/turn-event';
 import {
   ACQUIRE_LEASE_AND_APPEND,
+  CANCEL_REQUESTED,
   CREATE_WITH_FIRST_MESSAGE_WITHIN_QUOTA,
   FAIL_EXPIRED_TURNS,
   RELEASE_LEASE,
   RENEW_LEASE,
+  REQUEST_CANCEL,
 } from './conversation.statements';
 
 /** Keyset position in the "most recently active first" listing; the timestamp keeps microseconds. */
@@ -24,8 +27,10 @@ export interface ConversationRow {
 
 export type DeleteOutcome = 'deleted' | 'not_found' | 'busy';
 
+/** `interrupted`: the turns of a dead replica this attempt marked failed. */
 export type LeaseAttempt =
-  { state: 'acquired'; messageId: string; seq: number; interrupted: number } | { state: 'busy' | 'not_found' };
+  | { state: 'acquired'; messageId: string; seq: number; interrupted: TurnRef[] }
+  | { state: 'busy' | 'not_found' };
 
 // PostgreSQL keeps microseconds; a JS Date does not, so the cursor carries the exact text form.
 const EXACT_UPDATED_AT = `to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -51,7 +56,7 @@ export class ConversationRepository {
     userId: string,
     title: string,
     content: string,
-    lease: { owner: string; ttlMs: number },
+    lease: { owner: string; ttlMs: number; messageId: string },
     maxConversations: number,
   ): Promise<{ conversationId: string; messageId: string; seq: number } | null> {
     return this.repository.manager.transaction(async (manager) => {
@@ -64,6 +69,7 @@ export class ConversationRepository {
         lease.owner,
         lease.ttlMs,
         maxConversations,
+        lease.messageId,
       ]);
       return row ? { conversationId: row.conversation_id, messageId: row.id, seq: row.seq } : null;
     });
@@ -78,22 +84,50 @@ export class ConversationRepository {
   async acquireLeaseAndAppend(
     userId: string,
     id: string,
-    lease: { owner: string; ttlMs: number },
+    lease: { owner: string; ttlMs: number; messageId: string },
     content: string,
   ): Promise<LeaseAttempt> {
-    const [row] = await this.statements.rows(ACQUIRE_LEASE_AND_APPEND, [id, userId, lease.owner, lease.ttlMs, content]);
-    if (row) return { state: 'acquired', messageId: row.id, seq: row.seq, interrupted: row.interrupted };
+    const [row] = await this.statements.rows(ACQUIRE_LEASE_AND_APPEND, [
+      id,
+      userId,
+      lease.owner,
+      lease.ttlMs,
+      content,
+      lease.messageId,
+    ]);
+    if (row) {
+      const interrupted = row.interrupted.map((turnId) => ({ userId, conversationId: id, turnId }));
+      return { state: 'acquired', messageId: row.id, seq: row.seq, interrupted };
+    }
     return { state: (await this.findForUser(userId, id)) ? 'busy' : 'not_found' };
   }
 
-  /** False when the lease is no longer this owner's (it expired and another turn took it). */
-  async renewLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
-    return (await this.statements.rowCount(RENEW_LEASE, [id, owner, ttlMs])) > 0;
+  /** `held` false when the lease is no longer this owner's (it expired and another turn took it). */
+  async renewLease(id: string, owner: string, ttlMs: number): Promise<{ held: boolean; cancelRequested: boolean }> {
+    const [row] = await this.statements.rows(RENEW_LEASE, [id, owner, ttlMs]);
+    return { held: row !== undefined, cancelRequested: row?.cancel_requested ?? false };
   }
 
-  /** The number of messages marked interrupted. */
-  failExpiredTurns(): Promise<number> {
-    return this.statements.rowCount(FAIL_EXPIRED_TURNS, []);
+  /** The turns marked interrupted. */
+  async failExpiredTurns(): Promise<TurnRef[]> {
+    const rows = await this.statements.rows(FAIL_EXPIRED_TURNS, []);
+    return rows.map((row) => ({ userId: row.user_id, conversationId: row.conversation_id, turnId: row.id }));
+  }
+
+  /** The turn asked to stop (`turnId`, or whichever runs when omitted), or null when none is running. */
+  async requestCancel(userId: string, conversationId: string, turnId?: string): Promise<string | null> {
+    const [row] = await this.statements.rows(REQUEST_CANCEL, [conversationId, userId, turnId ?? null, TURN_CANCEL_CHANNEL]);
+    return row?.turn_id ?? null;
+  }
+
+  /** Of these running turns, the ids of those asked to stop. */
+  async cancelRequested(turns: readonly TurnRef[]): Promise<string[]> {
+    if (turns.length === 0) return [];
+    const rows = await this.statements.rows(CANCEL_REQUESTED, [
+      turns.map((turn) => turn.conversationId),
+      turns.map((turn) => turn.userId),
+    ]);
+    return rows.map((row) => row.turn_id);
   }
 
   async releaseLease(id: string, owner: string): Promise<void> {

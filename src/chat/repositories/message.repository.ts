@@ -8,9 +8,21 @@ import {
   type StoredUsage,
   type TranscriptMessage,
 } from '../entities/message.entity';
-import { COMPLETE_TURN, CONTEXT_ROWS, type ContextRow, type StoredMessageRef } from './message.statements';
+import type { TurnRef } from '../turn-events/turn-event';
+import {
+  COMPLETE_TURN,
+  CONTEXT_ROWS,
+  FIND_TURN,
+  RECONNECT_TURN_IN_CONVERSATION,
+  RECONNECT_TURN_IN_NEW_CONVERSATION,
+  TURN_ANSWER,
+  type ContextRow,
+  type StoredAnswer,
+  type StoredMessageRef,
+  type StoredTurn,
+} from './message.statements';
 
-export type { ContextRow, StoredMessageRef } from './message.statements';
+export type { ContextRow, StoredAnswer, StoredMessageRef, StoredTurn } from './message.statements';
 
 export interface AssistantMessageInput {
   content: string;
@@ -73,6 +85,30 @@ export class MessageRepository {
       toStorableJson(answer.transcript),
     ]);
     return rows[0] ?? null;
+  }
+
+  async findTurn({ userId, conversationId, turnId }: TurnRef): Promise<StoredTurn | null> {
+    const [row] = await this.statements.rows(FIND_TURN, [turnId, userId, conversationId]);
+    return row ?? null;
+  }
+
+  async findAnswer(userId: string, conversationId: string, turn: Pick<StoredTurn, 'seq'>): Promise<StoredAnswer | null> {
+    const [row] = await this.statements.rows(TURN_ANSWER, [conversationId, userId, turn.seq + 1]);
+    return row ?? null;
+  }
+
+  /** The turn that a re-sent request (an EventSource-style reconnect) started, if it was recent. */
+  async findReconnectTurn(
+    userId: string,
+    conversationId: string | undefined,
+    message: string,
+    withinMs: number,
+  ): Promise<TurnRef | null> {
+    const content = toStorableText(message);
+    const [row] = conversationId
+      ? await this.statements.rows(RECONNECT_TURN_IN_CONVERSATION, [conversationId, userId, content, withinMs])
+      : await this.statements.rows(RECONNECT_TURN_IN_NEW_CONVERSATION, [userId, content, withinMs]);
+    return row ? { userId, conversationId: row.conversation_id, turnId: row.id } : null;
   }
 
   /** Only a pending message can fail: a turn already stored as completed stays completed. */

@@ -3,6 +3,8 @@ import type { ServerResponse } from 'node:http';
 export interface SseStreamOptions {
   /** A comment line at this interval keeps idle proxies from closing the connection. */
   keepaliveMs: number;
+  /** The `retry:` sent first: how long an EventSource client waits before reconnecting. */
+  retryMs: number;
   /** A client that lets more than this pile up unsent (it does not read) is disconnected. */
   maxBufferBytes: number;
   onOverflow?: (bufferedBytes: number) => void;
@@ -10,7 +12,6 @@ export interface SseStreamOptions {
 
 /** Writes after the client left are dropped: the turn goes on regardless. */
 export class SseStream {
-  private nextId = 1;
   private readonly keepalive: NodeJS.Timeout;
 
   constructor(
@@ -26,12 +27,18 @@ export class SseStream {
       // nginx buffers proxied responses unless told not to.
       'x-accel-buffering': 'no',
     });
+    this.write(`retry: ${options.retryMs}\n\n`);
     this.keepalive = setInterval(() => this.write(': keepalive\n\n'), options.keepaliveMs);
     response.once('close', () => clearInterval(this.keepalive));
   }
 
-  send(event: string, data: unknown): void {
-    this.write(`id: ${this.nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  /** `id` is the event's place in its turn (SPEC §5.2): the same in every stream of that turn. */
+  send(id: number, event: string, data: unknown): void {
+    this.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  get closed(): boolean {
+    return this.response.destroyed || this.response.writableEnded;
   }
 
   end(): void {

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AgentEvent } from '../../agent/agent-turn';
 import { toProblem } from '../../common/problem/problem';
 import { logProblem } from '../../common/problem/problem-details.filter';
 import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics';
-import type { AgentEventData, ChatStreamData, ChatStreamEventName } from '../dto/chat-stream-event.dto';
-import type { ReplayedTurn, StartedTurn } from '../turns/started-turn';
+import type { TurnEventRecord, TurnRef } from '../turn-events/turn-event';
+import { alreadyEnded, TurnEvents } from '../turn-events/turn-events.service';
+import type { TurnFollower } from '../turn-events/turn-follower';
+import type { AttachedTurn, ReplayedTurn, StartedTurn } from '../turns/started-turn';
 import { SseStream } from './sse-stream';
 
 export const EVENT_STREAM = 'text/event-stream';
@@ -15,54 +16,102 @@ export function wantsEventStream(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes(EVENT_STREAM);
 }
 
-/** Streams a turn (SPEC §5.1); everything that can refuse it already happened, as a plain HTTP error. */
+/**
+ * Streams a turn's events (SPEC §5.1, §5.2): the live turn a request started, or a turn being resumed or
+ * replayed. Everything that can refuse it already happened, as a plain HTTP error.
+ */
 @Injectable()
 export class TurnStreamer {
   constructor(
+    private readonly turnEvents: TurnEvents,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
 
   /** Takes the response over from Fastify: the caller must not send anything after this. */
-  async stream(request: FastifyRequest, reply: FastifyReply, turn: StartedTurn | ReplayedTurn): Promise<void> {
+  async stream(request: FastifyRequest, reply: FastifyReply, turn: StartedTurn | ReplayedTurn | AttachedTurn): Promise<void> {
     try {
-      await this.streamTurn(request, reply, turn);
+      if (turn.kind === 'started') return await this.streamLive(request, reply, turn);
+      const after = turn.kind === 'attached' ? turn.after : turn.resumeAfter;
+      return await this.streamStored(request, reply, turn.ref, after, turn.kind === 'replayed' ? turn : undefined);
     } finally {
       // A turn that never ran (the stream could not open) must not keep its conversation busy.
       if (turn.kind === 'started') await turn.abandon();
     }
   }
 
-  private async streamTurn(request: FastifyRequest, reply: FastifyReply, turn: StartedTurn | ReplayedTurn) {
+  /**
+   * A stored turn from `after` (204 when the client has its end already). Without `after`, an Idempotency-Key
+   * repeat streams only its terminal event, under its original id.
+   */
+  async streamStored(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    ref: TurnRef,
+    after: number | undefined,
+    replay?: ReplayedTurn,
+  ): Promise<void> {
+    const turn = await this.turnEvents.find(ref);
+    if (after !== undefined && alreadyEnded(turn, after)) {
+      void reply.code(204).send();
+      return;
+    }
+    const stream = this.open(request, reply);
+    if (replay && after === undefined && turn.last_event_id === null) {
+      // Answered before turns had an event log: its answer is the whole stream.
+      stream.send(1, 'turn.completed', replay.response);
+      return stream.end();
+    }
+    const from = after ?? (replay && turn.last_event_id !== null ? turn.last_event_id - 1 : 0);
+    await this.pipe(reply, stream, (send) => this.turnEvents.follow(ref, from, send));
+  }
+
+  private async streamLive(request: FastifyRequest, reply: FastifyReply, turn: StartedTurn): Promise<void> {
+    const stream = this.open(request, reply);
+    await this.pipe(reply, stream, (send) => {
+      const follower = this.turnEvents.followLive(turn.ref, send);
+      turn.run().catch((error: unknown) => {
+        const problem = this.report(request, error);
+        // The turn's own `turn.failed` normally ended the stream already; this covers a failure before it.
+        follower.finishWith({ seq: follower.last + 1, type: 'turn.failed', data: problem });
+      });
+      return follower;
+    });
+  }
+
+  private open(request: FastifyRequest, reply: FastifyReply): SseStream {
     reply.hijack();
-    const stream = new SseStream(reply.raw, reply.getHeaders(), {
+    return new SseStream(reply.raw, reply.getHeaders(), {
       keepaliveMs: this.config.chat.sseKeepaliveMs,
+      retryMs: this.config.chat.sseRetryMs,
       maxBufferBytes: this.config.chat.sseMaxBufferBytes,
       onOverflow: (bufferedBytes) =>
         request.log.warn({ bufferedBytes }, 'SSE client does not read its stream; disconnected, the turn goes on'),
     });
-    const send = <E extends ChatStreamEventName>(event: E, data: ChatStreamData[E]) => stream.send(event, data);
+  }
+
+  /** Until the terminal event, or until the client leaves (the turn goes on: only the cancel route stops it). */
+  private async pipe(
+    reply: FastifyReply,
+    stream: SseStream,
+    start: (send: (event: TurnEventRecord) => void) => TurnFollower,
+  ): Promise<void> {
+    const follower = start((event) => stream.send(event.seq, event.type, event.data));
+    const stop = () => follower.stop();
+    reply.raw.once('close', stop);
     try {
-      if (turn.kind === 'replayed') {
-        send('turn.completed', turn.response);
-        return;
-      }
-      send('turn.started', { conversation_id: turn.conversationId, user_message_id: turn.userMessageId });
-      const response = await turn.run((event) => stream.send(event.type, eventData(event)));
-      send('turn.completed', response);
-    } catch (error) {
-      const { problem } = toProblem(error, String(request.id), request.url);
-      logProblem(request, error, problem);
-      // Fastify's onSend hook, which counts the other error responses, never sees a hijacked reply.
-      this.metrics.errors.inc({ code: problem.code });
-      send('error', problem);
+      await follower.ended;
     } finally {
+      reply.raw.off('close', stop);
       stream.end();
     }
   }
-}
 
-function eventData(event: AgentEvent): AgentEventData {
-  const { type: _type, ...data } = event;
-  return data;
+  /** Fastify's onSend hook, which counts the other error responses, never sees a hijacked reply. */
+  private report(request: FastifyRequest, error: unknown): unknown {
+    const { problem } = toProblem(error, String(request.id), request.url);
+    logProblem(request, error, problem);
+    this.metrics.errors.inc({ code: problem.code });
+    return problem;
+  }
 }

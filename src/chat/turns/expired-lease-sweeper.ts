@@ -1,6 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { ConversationRepository } from '../repositories/conversation.repository';
+import { InterruptedTurns } from '../turn-events/interrupted-turns';
 
 /** SPEC §6: every replica sweeps (the statement is idempotent) at half the lease TTL. */
 @Injectable()
@@ -11,6 +12,7 @@ export class ExpiredLeaseSweeper implements OnApplicationBootstrap, BeforeApplic
 
   constructor(
     private readonly conversations: ConversationRepository,
+    private readonly interruptedTurns: InterruptedTurns,
     private readonly config: AppConfig,
   ) {}
 
@@ -33,7 +35,9 @@ export class ExpiredLeaseSweeper implements OnApplicationBootstrap, BeforeApplic
   private async sweep(): Promise<void> {
     try {
       const interrupted = await this.conversations.failExpiredTurns();
-      if (interrupted > 0) this.logger.warn(`marked ${interrupted} message(s) of expired turns as turn_interrupted`);
+      if (interrupted.length === 0) return;
+      this.logger.warn(`marked ${interrupted.length} message(s) of expired turns as turn_interrupted`);
+      await this.interruptedTurns.seal(interrupted);
     } catch (error) {
       this.logger.warn(
         `could not sweep expired turn leases: ${error instanceof Error ? error.message : String(error)}`,

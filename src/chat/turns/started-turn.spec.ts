@@ -4,6 +4,7 @@ import { StartedTurn, type HeldTurn, type TurnRunner } from './started-turn';
 const held = {
   lease: { conversationId: 'c1' },
   userMessage: { id: 'm1', seq: 1 },
+  ref: { userId: 'u1', conversationId: 'c1', turnId: 'm1' },
 } as unknown as HeldTurn;
 
 function fakeRunner(): jest.Mocked<TurnRunner> {
@@ -14,10 +15,10 @@ function fakeRunner(): jest.Mocked<TurnRunner> {
 }
 
 describe(StartedTurn.name, () => {
-  it('names the conversation and the stored message of its lease', () => {
+  it('names its turn: the owner, the conversation of its lease and its stored user message', () => {
     const turn = new StartedTurn(fakeRunner(), held);
 
-    expect([turn.kind, turn.conversationId, turn.userMessageId]).toEqual(['started', 'c1', 'm1']);
+    expect([turn.kind, turn.ref]).toEqual(['started', { userId: 'u1', conversationId: 'c1', turnId: 'm1' }]);
   });
 
   it('releases its lease when abandoned before it runs', async () => {

@@ -1,12 +1,17 @@
-import type { AgentEvent } from '../../agent/agent-turn';
 import type { AuthUser } from '../../auth/auth-user';
 import type { ChatTurnDto } from '../dto/chat-turn.dto';
-import type { TurnLease } from './turn-lease.service';
+import type { TurnRef } from '../turn-events/turn-event';
+import type { BusyPolicy, TurnLease } from './turn-lease.service';
 
 export interface SendMessageCommand {
   message: string;
   conversationId?: string;
   idempotencyKey?: string;
+  onBusy?: BusyPolicy;
+  /** A streaming request's `Last-Event-ID`: it is a reconnect, resumed after that event, never a new turn. */
+  resumeAfter?: number;
+  /** Where the request came from, for the problem object a failed turn stores in its event log. */
+  origin: { requestId: string; instance: string };
 }
 
 export interface HeldTurn {
@@ -14,10 +19,11 @@ export interface HeldTurn {
   command: SendMessageCommand;
   lease: TurnLease;
   userMessage: { id: string; seq: number };
+  ref: TurnRef;
 }
 
 export interface TurnRunner {
-  run(turn: HeldTurn, onEvent?: (event: AgentEvent) => void): Promise<ChatTurnDto>;
+  run(turn: HeldTurn): Promise<ChatTurnDto>;
   abandon(turn: HeldTurn): Promise<void>;
 }
 
@@ -31,18 +37,15 @@ export class StartedTurn {
     private readonly turn: HeldTurn,
   ) {}
 
-  get conversationId(): string {
-    return this.turn.lease.conversationId;
+  get ref(): TurnRef {
+    return this.turn.ref;
   }
 
-  get userMessageId(): string {
-    return this.turn.userMessage.id;
-  }
-
-  run(onEvent?: (event: AgentEvent) => void): Promise<ChatTurnDto> {
+  /** Its events go to the turn's event log, where every stream of it reads them. */
+  run(): Promise<ChatTurnDto> {
     if (this.state !== 'ready') throw new Error(`a turn runs once; this one is ${this.state}`);
     this.state = 'running';
-    return this.runner.run(this.turn, onEvent);
+    return this.runner.run(this.turn);
   }
 
   async abandon(): Promise<void> {
@@ -56,4 +59,13 @@ export class StartedTurn {
 export interface ReplayedTurn {
   kind: 'replayed';
   response: ChatTurnDto;
+  ref: TurnRef;
+  resumeAfter?: number;
+}
+
+/** A reconnect of a request that already started this turn: its stream resumes after `after`. */
+export interface AttachedTurn {
+  kind: 'attached';
+  ref: TurnRef;
+  after: number;
 }

@@ -3,6 +3,8 @@ import { problemOf } from '../../../test/support/app-error';
 import { silentMetrics } from '../../../test/support/silent-metrics';
 import { loadConfig } from '../../config/app-config';
 import type { ConversationRepository, LeaseAttempt } from '../repositories/conversation.repository';
+import type { InterruptedTurns } from '../turn-events/interrupted-turns';
+import type { TurnCancellation } from './turn-cancellation';
 import { TurnLeaseService } from './turn-lease.service';
 
 jest.mock('node:timers/promises', () => jest.requireActual('../../../test/support/fake-timers').timersPromises);
@@ -64,16 +66,16 @@ class FakeConversations implements LeaseStatements {
     if (row.lease && row.lease.expiresAt > Date.now()) return { state: 'busy' };
     row.lease = { owner: lease.owner, expiresAt: Date.now() + lease.ttlMs };
     row.lastSeq += 1;
-    return { state: 'acquired', messageId: `${id}-message-${row.lastSeq}`, seq: row.lastSeq, interrupted: 0 };
+    return { state: 'acquired', messageId: `${id}-message-${row.lastSeq}`, seq: row.lastSeq, interrupted: [] };
   }
 
-  async renewLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
+  async renewLease(id: string, owner: string, ttlMs: number): Promise<{ held: boolean; cancelRequested: boolean }> {
     this.renewals.push({ id, owner, ttlMs });
     if (this.failRenewals) throw new Error('connection reset');
     const row = this.rows.get(id);
-    if (row?.lease?.owner !== owner) return false;
+    if (row?.lease?.owner !== owner) return { held: false, cancelRequested: false };
     row.lease.expiresAt = Date.now() + ttlMs;
-    return true;
+    return { held: true, cancelRequested: false };
   }
 
   async releaseLease(id: string, owner: string): Promise<void> {
@@ -82,7 +84,10 @@ class FakeConversations implements LeaseStatements {
   }
 }
 
-const metrics = silentMetrics<ConstructorParameters<typeof TurnLeaseService>[2]>();
+const metrics = silentMetrics<ConstructorParameters<typeof TurnLeaseService>[4]>();
+/** No dead replica's turn and no interrupting sender in these tests. */
+const interruptedTurns = { seal: async () => undefined } as unknown as InterruptedTurns;
+const cancellation = { requestRunning: async () => undefined } as unknown as TurnCancellation;
 
 function setUp(env: Record<string, string> = {}) {
   const config = loadConfig({
@@ -93,7 +98,13 @@ function setUp(env: Record<string, string> = {}) {
     ...env,
   });
   const conversations = new FakeConversations();
-  const service = new TurnLeaseService(conversations as LeaseStatements as ConversationRepository, config, metrics);
+  const service = new TurnLeaseService(
+    conversations as LeaseStatements as ConversationRepository,
+    interruptedTurns,
+    cancellation,
+    config,
+    metrics,
+  );
   return { service, conversations };
 }
 

@@ -5,13 +5,22 @@ import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics';
 import { conversationBusy, conversationLimitReached, conversationNotFound } from '../chat.errors';
 import { ConversationRepository } from '../repositories/conversation.repository';
+import { InterruptedTurns } from '../turn-events/interrupted-turns';
+import { TurnCancellation } from './turn-cancellation';
 
 const FIRST_POLL_MS = 20;
 const MAX_POLL_MS = 250;
+/** `interrupt` waits at least this long for the cancelled turn to store what it had, whatever CHAT_BUSY_WAIT_MS. */
+const INTERRUPT_WAIT_MS = 5_000;
+
+/** SPEC §5.2: what a message does when a turn of its conversation is running. */
+export const BUSY_POLICIES = ['wait', 'reject', 'interrupt'] as const;
+export type BusyPolicy = (typeof BUSY_POLICIES)[number];
 
 /** A held lease: renewed in the background while the turn runs, released when it ends. */
 export class TurnLease {
   private readonly heartbeat: NodeJS.Timeout;
+  private cancelListener?: () => void;
 
   constructor(
     readonly conversationId: string,
@@ -24,13 +33,21 @@ export class TurnLease {
     this.heartbeat = setInterval(
       () => {
         this.conversations.renewLease(conversationId, owner, ttlMs).then(
-          (held) => held || logger.warn(`lost the turn lease of conversation ${conversationId}`),
+          ({ held, cancelRequested }) => {
+            if (!held) logger.warn(`lost the turn lease of conversation ${conversationId}`);
+            if (cancelRequested) this.cancelListener?.();
+          },
           (error: unknown) => logger.warn({ err: error }, 'could not renew a turn lease'),
         );
       },
       Math.floor(ttlMs / 3),
     );
     this.heartbeat.unref();
+  }
+
+  /** The renewal's answer is the fallback by which a turn learns it was cancelled. */
+  onCancelRequested(listener: () => void): void {
+    this.cancelListener = listener;
   }
 
   /** The turn was stored, which released the lease in the same statement: only stop renewing. */
@@ -51,6 +68,8 @@ export class TurnLeaseService {
 
   constructor(
     private readonly conversations: ConversationRepository,
+    private readonly interruptedTurns: InterruptedTurns,
+    private readonly cancellation: TurnCancellation,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
@@ -62,13 +81,14 @@ export class TurnLeaseService {
     firstMessage: string,
   ): Promise<{ lease: TurnLease; userMessage: { id: string; seq: number } }> {
     const owner = randomUUID();
+    const messageId = randomUUID();
     const { leaseTtlMs, maxConversationsPerUser } = this.config.chat;
     const created = await this.metrics.timeDatabase('start_conversation', () =>
       this.conversations.createWithFirstMessage(
         userId,
         title,
         firstMessage,
-        { owner, ttlMs: leaseTtlMs },
+        { owner, ttlMs: leaseTtlMs, messageId },
         maxConversationsPerUser,
       ),
     );
@@ -79,14 +99,17 @@ export class TurnLeaseService {
     };
   }
 
-  /** The lease, waiting a bounded time while another turn holds it, and the message stored pending. */
+  /** The lease and the message stored pending; while another turn holds it, what `onBusy` says. */
   async acquire(
     userId: string,
     conversationId: string,
     message: string,
+    onBusy: BusyPolicy = 'wait',
   ): Promise<{ lease: TurnLease; userMessage: { id: string; seq: number } }> {
-    const lease = { owner: randomUUID(), ttlMs: this.config.chat.leaseTtlMs };
-    const deadline = Date.now() + this.config.chat.busyWaitMs;
+    const lease = { owner: randomUUID(), ttlMs: this.config.chat.leaseTtlMs, messageId: randomUUID() };
+    const { busyWaitMs } = this.config.chat;
+    const waitMs = { wait: busyWaitMs, reject: 0, interrupt: Math.max(busyWaitMs, INTERRUPT_WAIT_MS) }[onBusy];
+    const deadline = Date.now() + waitMs;
     for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(MAX_POLL_MS, pollMs * 1.5)) {
       // Each attempt is timed alone: the waits between attempts are not database latency.
       const attempt = await this.metrics.timeDatabase('acquire_lease_and_append', () =>
@@ -94,14 +117,17 @@ export class TurnLeaseService {
       );
       if (attempt.state === 'not_found') throw conversationNotFound(conversationId);
       if (attempt.state === 'acquired') {
-        if (attempt.interrupted > 0) {
-          this.logger.warn(`marked ${attempt.interrupted} message(s) of a dead turn as turn_interrupted`);
+        if (attempt.interrupted.length > 0) {
+          this.logger.warn(`marked ${attempt.interrupted.length} message(s) of a dead turn as turn_interrupted`);
+          await this.interruptedTurns.seal(attempt.interrupted);
         }
         return {
           lease: this.hold(conversationId, lease.owner),
           userMessage: { id: attempt.messageId, seq: attempt.seq },
         };
       }
+      // Every attempt asks again: a second interrupting sender may have started a turn since.
+      if (onBusy === 'interrupt') await this.cancellation.requestRunning(userId, conversationId);
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) throw conversationBusy();
       // Jitter keeps waiting requests from polling in lockstep.

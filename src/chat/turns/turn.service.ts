@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AgentEvent } from '../../agent/agent-turn';
+import { toProblem } from '../../common/problem/problem';
+import { AppConfig } from '../../config/app-config';
 import { AgentService } from '../../agent/agent.service';
 import { CONTEXT_ROW_LIMIT } from '../../agent/context/context-window';
 import type { AuthUser } from '../../auth/auth-user';
@@ -11,14 +13,19 @@ import type { ChatTurnDto } from '../dto/chat-turn.dto';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { ConversationRepository } from '../repositories/conversation.repository';
 import { MessageRepository } from '../repositories/message.repository';
+import type { TurnRef } from '../turn-events/turn-event';
+import type { TurnEventWriter } from '../turn-events/turn-event-writer';
+import { TurnEvents } from '../turn-events/turn-events.service';
 import { RunningTurns } from './running-turns';
 import {
   StartedTurn,
+  type AttachedTurn,
   type HeldTurn,
   type ReplayedTurn,
   type SendMessageCommand,
   type TurnRunner,
 } from './started-turn';
+import { TurnCancellation } from './turn-cancellation';
 import { TurnLeaseService } from './turn-lease.service';
 
 @Injectable()
@@ -32,12 +39,21 @@ export class TurnService implements TurnRunner {
     private readonly leases: TurnLeaseService,
     private readonly idempotency: IdempotencyService,
     private readonly runningTurns: RunningTurns,
+    private readonly turnEvents: TurnEvents,
+    private readonly cancellation: TurnCancellation,
+    private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
 
   /** Every refusal happens here, before anything is streamed; the user's message is stored before the model is called. */
-  async start(user: AuthUser, command: SendMessageCommand): Promise<StartedTurn | ReplayedTurn> {
+  async start(user: AuthUser, command: SendMessageCommand): Promise<StartedTurn | ReplayedTurn | AttachedTurn> {
     this.runningTurns.assertAccepting();
+    if (command.resumeAfter !== undefined) {
+      const { conversationId, message } = command;
+      const withinMs = this.config.chat.turnEventsTtlMs;
+      const ref = await this.messages.findReconnectTurn(user.userId, conversationId, message, withinMs);
+      if (ref) return { kind: 'attached', ref, after: command.resumeAfter };
+    }
     if (!this.agent.configured) {
       // Ownership first: a foreign conversation is a 404 whatever the model's state.
       if (command.conversationId && !(await this.conversations.findForUser(user.userId, command.conversationId))) {
@@ -49,13 +65,13 @@ export class TurnService implements TurnRunner {
     if (idempotencyKey) {
       const request = { message: command.message, conversation_id: command.conversationId ?? null };
       const claim = await this.idempotency.begin(user.userId, idempotencyKey, request);
-      if (claim.kind === 'replay') return { kind: 'replayed', response: claim.response as ChatTurnDto };
+      if (claim.kind === 'replay') return replayed(user.userId, claim.response as ChatTurnDto, command.resumeAfter);
     }
     // The lease and the message are taken in one statement: a refusal holds neither, only the key.
     const { conversationId } = command;
     const { lease, userMessage } = await (
       conversationId
-        ? this.leases.acquire(user.userId, conversationId, command.message)
+        ? this.leases.acquire(user.userId, conversationId, command.message, command.onBusy)
         : this.leases.startConversation(user.userId, titleFromMessage(command.message), command.message)
     ).catch(async (error: unknown) => {
       if (idempotencyKey) {
@@ -67,11 +83,12 @@ export class TurnService implements TurnRunner {
       }
       throw error;
     });
-    return new StartedTurn(this, { user, command, lease, userMessage });
+    const ref = { userId: user.userId, conversationId: lease.conversationId, turnId: userMessage.id };
+    return new StartedTurn(this, { user, command, lease, userMessage, ref });
   }
 
-  run(turn: HeldTurn, onEvent?: (event: AgentEvent) => void): Promise<ChatTurnDto> {
-    return this.runningTurns.track((signal) => this.execute(turn, signal, onEvent));
+  run(turn: HeldTurn): Promise<ChatTurnDto> {
+    return this.runningTurns.track((signal) => this.execute(turn, signal));
   }
 
   async abandon(turn: HeldTurn): Promise<void> {
@@ -80,14 +97,14 @@ export class TurnService implements TurnRunner {
     await this.releaseLease(turn);
   }
 
-  private async execute(
-    turn: HeldTurn,
-    signal: AbortSignal,
-    onEvent?: (event: AgentEvent) => void,
-  ): Promise<ChatTurnDto> {
-    const { user, command, lease, userMessage } = turn;
+  private async execute(turn: HeldTurn, signal: AbortSignal): Promise<ChatTurnDto> {
+    const { user, command, lease, userMessage, ref } = turn;
     const { conversationId } = lease;
     const stopTimer = this.metrics.turnDuration.startTimer();
+    const events = this.turnEvents.writer(ref);
+    events.publish('turn.started', { turn_id: ref.turnId, conversation_id: conversationId, user_message_id: ref.turnId });
+    const cancellation = this.cancellation.register(ref);
+    lease.onCancelRequested(cancellation.cancel);
     try {
       const rows =
         userMessage.seq > 1
@@ -101,7 +118,8 @@ export class TurnService implements TurnRunner {
         history: rows,
         message: command.message,
         signal,
-        onEvent,
+        cancel: cancellation.signal,
+        onEvent: (event) => publishAgentEvent(events, event),
       });
       const answer = await this.metrics.timeDatabase('complete_turn', () =>
         this.messages.completeTurn(
@@ -123,13 +141,19 @@ export class TurnService implements TurnRunner {
       const response = toChatTurnDto({ conversationId, userMessageId: userMessage.id, messageId: answer.id, result });
       stopTimer({ outcome: 'completed' });
       if (command.idempotencyKey) await this.rememberAnswer(user.userId, command.idempotencyKey, response);
+      await events.finish('turn.completed', response);
       return response;
     } catch (error) {
       const failure = toTurnFailure(error);
       stopTimer({ outcome: failure.code });
       await this.recordFailure(turn, failure.code);
       await this.releaseLease(turn);
-      throw turnFailed(failure, error, { conversationId, userMessageId: userMessage.id });
+      const failed = turnFailed(failure, error, { conversationId, userMessageId: userMessage.id });
+      const { requestId, instance } = command.origin;
+      await events.finish('turn.failed', toProblem(failed, requestId, instance).problem);
+      throw failed;
+    } finally {
+      cancellation.release();
     }
   }
 
@@ -155,4 +179,16 @@ export class TurnService implements TurnRunner {
       .release()
       .catch((releaseError: unknown) => this.logger.warn({ err: releaseError }, 'lease release failed; it expires'));
   }
+}
+
+function publishAgentEvent(events: TurnEventWriter, event: AgentEvent): void {
+  if (event.type === 'text.delta') return events.text(event.text);
+  const { type, ...data } = event;
+  events.publish(type, data);
+}
+
+/** Answers stored before turns had ids name their turn by the user message only. */
+function replayed(userId: string, response: ChatTurnDto, resumeAfter: number | undefined): ReplayedTurn {
+  const ref: TurnRef = { userId, conversationId: response.conversation_id, turnId: response.user_message_id };
+  return { kind: 'replayed', response, ref, resumeAfter };
 }

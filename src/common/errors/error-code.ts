@@ -7,9 +7,11 @@ export type ErrorCode =
   | 'forbidden'
   | 'route_not_found'
   | 'conversation_not_found'
+  | 'turn_not_found'
   | 'method_not_allowed'
   | 'not_acceptable'
   | 'conversation_busy'
+  | 'turn_not_running'
   | 'conversation_limit_reached'
   | 'idempotency_key_in_use'
   | 'payload_too_large'
@@ -42,9 +44,11 @@ const ERROR_CODES: Record<ErrorCode, ErrorCodeInfo> = {
   forbidden: { status: 403, title: 'Forbidden' },
   route_not_found: { status: 404, title: 'Route not found' },
   conversation_not_found: { status: 404, title: 'Conversation not found' },
+  turn_not_found: { status: 404, title: 'Turn not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   not_acceptable: { status: 406, title: 'Not acceptable' },
   conversation_busy: { status: 409, title: 'Conversation busy' },
+  turn_not_running: { status: 409, title: 'Turn not running' },
   conversation_limit_reached: { status: 409, title: 'Conversation limit reached' },
   idempotency_key_in_use: { status: 409, title: 'Idempotency key in use' },
   payload_too_large: { status: 413, title: 'Request body too large' },
@@ -66,6 +70,10 @@ const ERROR_CODES: Record<ErrorCode, ErrorCodeInfo> = {
 
 /** Every code, in declaration order: the `ErrorCode` enum of the OpenAPI document is built from it. */
 export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as readonly ErrorCode[];
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}
 
 export function describeErrorCode(code: ErrorCode): ErrorCodeInfo {
   return ERROR_CODES[code];

@@ -26,6 +26,9 @@ export class ProblemDto {
   request_id: string;
   /** One entry per bad field, on validation errors. */
   errors?: FieldErrorDto[];
+  /** On a failed turn: the turn (its user message id). */
+  @ApiProperty({ format: 'uuid', required: false })
+  turn_id?: string;
   /** On a failed turn: the conversation its message is stored in (new when the request named none). */
   @ApiProperty({ format: 'uuid', required: false })
   conversation_id?: string;
