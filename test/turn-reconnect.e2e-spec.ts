@@ -354,6 +354,13 @@ describe('The eventsource npm client re-POSTing a chat turn', () => {
   }, 30_000);
 });
 
+function textOf(events: ParsedEvent[]): string {
+  return events
+    .filter(isEvent('text.delta'))
+    .map((event) => event.data.text)
+    .join('');
+}
+
 /** The response as far as the first chunk holding `marker`; then it ends, and the connection is dropped. */
 function cutAfterFirst(response: Response, marker: string): Response {
   const reader = response.body!.getReader();
@@ -399,17 +406,21 @@ describe('A replica killed mid-turn', () => {
       CHAT_LEASE_TTL_MS: LEASE_TTL_MS,
       ...database.env,
     });
-    sim.enqueue({ kind: 'held_text', text: 'Going down with the ship', release: NEVER });
+    const text = 'Going down with the ship';
+    sim.enqueue({ kind: 'held_text', text, release: NEVER });
     const live = await openSse(`${server.url}/api/${userId}/chat`, {
       method: 'POST',
       headers: { authorization: `Bearer ${tokenFor(userId)}`, ...EVENT_STREAM, 'content-type': 'application/json' },
       body: JSON.stringify({ message: 'lost in the crash' }),
     });
     const turn = turnOf(await live.waitFor(isEvent('turn.started')));
-    const delta = await live.waitFor(isEvent('text.delta'));
+    // The whole text, which may come as more than one delta (the rest of a burst follows the first).
+    const lastDelta = await live.waitFor(
+      (event) => isEvent('text.delta')(event) && textOf(live.events.slice(0, live.events.indexOf(event) + 1)) === text,
+    );
     // The log is written in batches: the client may see an event before it is stored, and a kill loses that batch.
-    await storedBy(server, userId, turn, delta.id!);
-    return { server, live, turn, lastSeen: delta.id! };
+    await storedBy(server, userId, turn, lastDelta.id!);
+    return { server, live, turn, lastSeen: lastDelta.id! };
   };
 
   /** Waits until the replica's own events route replays event `id` of the turn. */

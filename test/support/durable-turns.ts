@@ -128,7 +128,6 @@ export function turnOf(started: ParsedEvent): { conversationId: string; turnId: 
 }
 
 export const isEvent = (name: string) => (event: ParsedEvent) => event.event === name;
-export const isTerminal = (event: ParsedEvent) => event.event === 'turn.completed' || event.event === 'turn.failed';
 
 /** A promise the test settles: when a `held_text` simulator reply goes on. */
 export function gate(): { promise: Promise<void>; open(): void } {
@@ -167,6 +166,13 @@ export async function storedEvents(dataSource: DataSource, turnId: string): Prom
     turnId,
   ]);
 }
+
+/** The log is written behind the live stream (in batches): waits until it holds the turn's terminal event. */
+export function logEnded(dataSource: DataSource, turnId: string): Promise<void> {
+  return until(async () => (await storedEvents(dataSource, turnId)).some((event) => TERMINAL_TYPES.has(event.type)));
+}
+
+const TERMINAL_TYPES = new Set(['turn.completed', 'turn.failed']);
 
 /** Events as the log stores them, to compare a stream with `storedEvents`. */
 export function asStored(events: ParsedEvent[]): StoredEvent[] {
