@@ -328,6 +328,19 @@ describe(`Cancelling a turn and on_busy (${REPLICAS_LABEL})`, () => {
       }
     });
 
+    it.each(['reject', 'interrupt'])('runs at once with on_busy: %s when no turn is running', async (onBusy) => {
+      const userId = newUserId();
+      const { conversation_id: conversationId } = (await runner.h.send({ message: 'first' }, userId)).json();
+
+      const answer = await other.h.send(
+        { message: 'second', conversation_id: conversationId, on_busy: onBusy },
+        userId,
+      );
+
+      expect(answer.statusCode).toBe(200);
+      expect(answer.json()).toMatchObject({ response: 'Echo: second', stop_reason: 'end_turn' });
+    });
+
     it('answers 400 for an on_busy other than wait, reject or interrupt', async () => {
       const response = await other.h.send({ message: 'hello', on_busy: 'queue' });
 

@@ -78,6 +78,20 @@ describe(`A turn's event log and the events route (${REPLICAS_LABEL})`, () => {
       expect(response.json().turn_id).toBe(response.json().user_message_id);
     });
 
+    it('answers a failed JSON turn with a problem naming conversation_id, user_message_id and turn_id', async () => {
+      runner.h.sim.enqueue({ kind: 'error', status: 400, type: 'invalid_request_error' });
+
+      const response = await runner.h.send({ message: 'fail as json' });
+
+      const problem = response.json();
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(problem).toMatchObject({
+        conversation_id: expect.any(String),
+        user_message_id: expect.any(String),
+      });
+      expect(problem.turn_id).toBe(problem.user_message_id);
+    });
+
     it('merges a burst of text deltas: fewer events than the model sent deltas, together the whole answer', async () => {
       // The simulator sends this as four deltas in one write: a burst well within 20 ms.
       runner.h.sim.enqueue({ kind: 'text', text: 'One burst of text that the model streams in four deltas.' });
@@ -174,6 +188,16 @@ describe(`A turn's event log and the events route (${REPLICAS_LABEL})`, () => {
 
       expect(response.statusCode).toBe(204);
       expect(response.body).toBe('');
+    });
+
+    it('answers 204, never the terminal event again, however soon after its stream ended the client asks (10 turns)', async () => {
+      const answers: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const { userId, events, turn } = await finishedTurn();
+        answers.push((await replay(other, userId, turn, { lastEventId: events.at(-1)!.id })).response.statusCode);
+      }
+
+      expect(answers).toEqual(Array(10).fill(204));
     });
 
     it('attaches on the other replica while the turn runs: the events so far, then the live ones, then closes after turn.completed', async () => {
@@ -384,6 +408,25 @@ describe('A turn’s events after CHAT_TURN_EVENTS_TTL (500ms)', () => {
         turn_id: turn.turnId,
       },
     });
+  });
+
+  it('runs a re-POST with Last-Event-ID whose turn is older than the TTL as a new turn', async () => {
+    const { userId, events, turn } = await finishedTurn();
+    await expired(turn.turnId);
+    replica.h.sim.enqueue({ kind: 'text', text: 'A new answer.' });
+
+    const { events: again } = await streamTurn(
+      replica,
+      userId,
+      { message: 'echo ttl' },
+      {
+        'last-event-id': events.at(-1)!.id!,
+      },
+    );
+
+    expect(again[0].event).toBe('turn.started');
+    expect(again[0].data.turn_id).not.toBe(turn.turnId);
+    expect(again.at(-1)?.data.response).toBe('A new answer.');
   });
 
   it('still answers 404 turn_not_found for another user’s expired turn', async () => {

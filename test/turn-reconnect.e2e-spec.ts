@@ -246,6 +246,22 @@ describe(`Reconnecting to a turn (${REPLICAS_LABEL})`, () => {
       expect(modelCalls(replicas)).toBe(2);
     });
 
+    it('keeps the original terminal id however soon after the first stream ended the repeat comes (10 turns)', async () => {
+      const ids: [string | undefined, string | undefined][] = [];
+      for (let i = 0; i < 10; i++) {
+        const { userId, key, events } = await keyedTurn();
+        const { events: replayed } = await streamTurn(
+          other,
+          userId,
+          { message: 'once only' },
+          { 'idempotency-key': key },
+        );
+        ids.push([replayed[0]?.id, events.at(-1)?.id]);
+      }
+
+      expect(ids.filter(([replayed, original]) => replayed !== original)).toEqual([]);
+    });
+
     it('replays the stored events after Last-Event-ID for a repeat that carries it', async () => {
       const { userId, key, events } = await keyedTurn();
 
@@ -381,6 +397,8 @@ function cutAfterFirst(response: Response, marker: string): Response {
 }
 
 describe('A replica killed mid-turn', () => {
+  // Two boots (a process that compiles on load, then the app that takes over) and a lease to expire.
+  jest.setTimeout(60_000);
   const LEASE_TTL_MS = '1500';
   let sim: AnthropicSimulator;
   let database: TestDatabase;
