@@ -28,6 +28,12 @@ export type SimReply =
   | { kind: 'error'; status: number; type: string; message?: string; retryAfterSeconds?: number }
   | { kind: 'stream_error'; type: string; message?: string; afterText?: string }
   | { kind: 'stall'; ms: number; then?: SimReply }
+  /**
+   * A model that pauses mid-answer: streams `text`, holds the stream open until `release` settles, then streams
+   * `rest` and ends (a non-stream request gets the whole message once released). A client that goes away first
+   * gets nothing more.
+   */
+  | { kind: 'held_text'; text: string; release: Promise<unknown>; rest?: string }
   | { kind: 'disconnect' }
   /**
    * A 200 JSON message (also to a stream request) that breaks the wire format: the message a `text` reply
@@ -231,6 +237,8 @@ export class AnthropicSimulator {
       case 'stall':
         if (!(await waitUnlessClosed(res, reply.ms))) return;
         return this.answer(res, requestId, request, reply.then ?? this.fallback(request));
+      case 'held_text':
+        return sendHeldText(res, reply, body);
       case 'disconnect':
         res.socket?.destroy();
         return;
@@ -335,17 +343,48 @@ function sseFrame(event: string, data: object): string {
 
 /** message_start (empty content, input usage), ping, then the blocks as deltas, message_delta and message_stop. */
 function streamFrames(message: SimMessage): string {
-  const { content, stop_reason: stopReason, stop_sequence: stopSequence, usage } = message;
   return [
-    ...openingFrames({ ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: 0 } }),
-    ...content.flatMap((block, index) => [...blockOpeningFrames(block, index), blockStopFrame(index)]),
+    ...messageStartFrames(message),
+    ...message.content.flatMap((block, index) => [...blockOpeningFrames(block, index), blockStopFrame(index)]),
+    ...messageEndFrames(message),
+  ].join('');
+}
+
+function messageStartFrames(message: SimMessage): string[] {
+  return openingFrames({ ...message, content: [], stop_reason: null, usage: { ...message.usage, output_tokens: 0 } });
+}
+
+function messageEndFrames({ stop_reason: stopReason, stop_sequence: stopSequence, usage }: SimMessage): string[] {
+  return [
     sseFrame('message_delta', {
       type: 'message_delta',
       delta: { stop_reason: stopReason, stop_sequence: stopSequence },
       usage,
     }),
     sseFrame('message_stop', { type: 'message_stop' }),
-  ].join('');
+  ];
+}
+
+/** One text block, written in two parts with the stream held open between them. */
+async function sendHeldText(
+  res: ServerResponse,
+  reply: Extract<SimReply, { kind: 'held_text' }>,
+  body: MessagesBody,
+): Promise<void> {
+  const rest = reply.rest ?? '';
+  const message = buildMessage({ kind: 'text', text: reply.text + rest }, body);
+  if (body.stream !== true) {
+    if (await releasedUnlessClosed(res, reply.release)) sendJson(res, 200, message);
+    return;
+  }
+  if (res.destroyed) return;
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+  res.write([...messageStartFrames(message), ...blockOpeningFrames({ type: 'text', text: reply.text }, 0)].join(''));
+  if (!(await releasedUnlessClosed(res, reply.release))) return;
+  const restDeltas = splitEvenly(rest).map((text) =>
+    sseFrame('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }),
+  );
+  res.end([...restDeltas, blockStopFrame(0), ...messageEndFrames(message)].join(''));
 }
 
 /** A stream that starts normally, optionally writes some text, then fails the way the real API does mid-stream. */
@@ -393,6 +432,20 @@ function splitEvenly(text: string): string[] {
 
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
+}
+
+/** Resolves true once `release` settles, or false as soon as the client goes away (then nothing must be written). */
+function releasedUnlessClosed(res: ServerResponse, release: Promise<unknown>): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onClose = (): void => resolve(false);
+    res.once('close', onClose);
+    const settled = (): void => {
+      res.off('close', onClose);
+      resolve(!res.destroyed);
+    };
+    release.then(settled, settled);
+  });
 }
 
 /** Resolves true after `ms`, or false as soon as the client goes away (then nothing must be written). */
