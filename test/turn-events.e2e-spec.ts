@@ -354,7 +354,7 @@ describe('A turn’s events after CHAT_TURN_EVENTS_TTL (500ms)', () => {
     const viewer = await attach(replica, userId, long);
     await viewer.waitFor(isEvent('text.delta'));
     rest.open();
-    await viewer.ended;
+    await Promise.all([viewer.ended, live.ended]);
 
     expect(viewer.events).toEqual(live.events);
     expect(viewer.events.at(-1)?.event).toBe('turn.completed');

@@ -15,6 +15,12 @@ import { TurnFollower } from './turn-follower';
 
 /** A turn that ended is given this long to write its terminal event before a viewer writes one for it. */
 const TERMINAL_GRACE_MS = 3_000;
+const TERMINAL_POLL_MS = 20;
+
+/** Stored as ended (completed or failed), its terminal event not yet in the log. */
+function endingUnlogged(turn: StoredTurn): boolean {
+  return turn.status !== 'pending' && turn.last_event_id === null;
+}
 
 type Terminal = Pick<TurnEventRecord, 'type' | 'data'> & { type: 'turn.completed' | 'turn.failed' };
 
@@ -35,10 +41,18 @@ export class TurnEvents {
     return new TurnEventWriter(ref, this.hub, this.log, this.config.chat.textDeltaCoalesceMs, this.logger, after);
   }
 
-  /** The user's turn in that conversation, or 404. */
+  /**
+   * The user's turn in that conversation, or 404. A turn stored a moment ago may not have its terminal event in
+   * the log yet (it is written behind the live stream): this waits for it (within the grace), so the caller can
+   * tell a client that has the end (204) from one that needs it.
+   */
   async find(ref: TurnRef): Promise<StoredTurn> {
-    const turn = await this.messages.findTurn(ref);
+    let turn = await this.messages.findTurn(ref);
     if (!turn) throw turnNotFound(ref.turnId);
+    for (const deadline = Date.now() + TERMINAL_GRACE_MS; endingUnlogged(turn) && Date.now() < deadline;) {
+      await sleep(TERMINAL_POLL_MS);
+      turn = (await this.messages.findTurn(ref)) ?? turn;
+    }
     return turn;
   }
 
@@ -78,6 +92,8 @@ export class TurnEvents {
     }
     await follower.catchUp();
     if (follower.finishedSending) return;
+    // The client has the end already (it asked after it): nothing more to send.
+    if (follower.last >= turn.last_event_id) return follower.stop();
     // The log expired: the terminal event again, from the messages, under the id it had.
     follower.finishWith({ seq: turn.last_event_id, ...(await this.rebuildTerminal(ref, turn)) });
   }
