@@ -56,7 +56,7 @@ describe(`Cancelling a turn and on_busy (${REPLICAS_LABEL})`, () => {
   };
 
   describe('POST .../turns/{turn_id}/cancel', () => {
-    it('stops a turn mid-answer from the other replica within 1 s: 202, every stream ends with turn.completed cancelled, the partial answer stored', async () => {
+    it('stops a turn mid-answer from the other replica within 1 s: 202, every stream ends with turn.completed cancelled, the partial answer and its usage stored', async () => {
       const userId = newUserId();
       const { live, turn } = await heldTurn(userId, { message: 'write a long essay' }, 'The first words', NEVER);
       const viewer = await attach(other, userId, turn);
@@ -74,6 +74,9 @@ describe(`Cancelling a turn and on_busy (${REPLICAS_LABEL})`, () => {
         response: 'The first words',
         stop_reason: 'cancelled',
       });
+      // The cut-off model call cost its input: message_start reported it before the cancel.
+      expect(completed.data.usage).toMatchObject({ input_tokens: expect.any(Number) });
+      expect((completed.data.usage as { input_tokens: number }).input_tokens).toBeGreaterThan(0);
       expect(live.events.at(-1)).toEqual(completed);
       expect(viewer.events.at(-1)).toEqual(completed);
       expect(await messagesOf(runner.h.t.dataSource, turn.conversationId)).toEqual([
