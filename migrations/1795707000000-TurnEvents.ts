@@ -16,7 +16,7 @@ export class TurnEvents1795707000000 implements MigrationInterface {
         "conversation_id" uuid NOT NULL,
         "user_id" text NOT NULL,
         "type" text NOT NULL,
-        "data" jsonb NOT NULL,
+        "data" json NOT NULL,
         "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
         CONSTRAINT "PK_turn_events" PRIMARY KEY ("turn_id", "seq"),
         CONSTRAINT "CHK_turn_events_seq_positive" CHECK (seq > 0),
@@ -24,9 +24,7 @@ export class TurnEvents1795707000000 implements MigrationInterface {
           REFERENCES "conversations"("id") ON DELETE CASCADE
       )`,
     );
-    await queryRunner.query(
-      `CREATE INDEX "IDX_turn_events_conversation_id" ON "turn_events" ("conversation_id")`,
-    );
+    await queryRunner.query(`CREATE INDEX "IDX_turn_events_conversation_id" ON "turn_events" ("conversation_id")`);
     // The expiry sweep finds ended turns by their terminal event's age.
     await queryRunner.query(
       `CREATE INDEX "IDX_turn_events_terminal_created_at" ON "turn_events" ("created_at")

@@ -5,6 +5,7 @@ import { IdempotencyKeys1795704000000 } from './1795704000000-IdempotencyKeys';
 import { PendingMessagesIndex1795705000000 } from './1795705000000-PendingMessagesIndex';
 import { LeaseExpiryIndex1795706000000 } from './1795706000000-LeaseExpiryIndex';
 import { TurnEvents1795707000000 } from './1795707000000-TurnEvents';
+import { Approvals1795708000000 } from './1795708000000-Approvals';
 
 /**
  * Every migration, oldest first. Listed by hand rather than globbed so the same list loads under
@@ -18,4 +19,5 @@ export const ALL_MIGRATIONS = [
   PendingMessagesIndex1795705000000,
   LeaseExpiryIndex1795706000000,
   TurnEvents1795707000000,
+  Approvals1795708000000,
 ];

@@ -59,8 +59,8 @@ describe('POST /api/{user_id}/chat', () => {
         status: 'completed',
       }),
     ]);
-    // Nobody watches the text of a JSON answer, so the model is not asked to stream it.
-    expect(h.sim.requests[0].body.stream).toBeFalsy();
+    // Streamed from the model even for a JSON answer: other tabs may attach to the turn, and a cancel keeps its text.
+    expect(h.sim.requests[0].body.stream).toBe(true);
     const conversation = await h.t.app.inject({
       method: 'GET',
       url: `/api/${userId}/conversations/${body.conversation_id}`,

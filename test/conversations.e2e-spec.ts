@@ -61,6 +61,8 @@ describe('Conversations API', () => {
       id: conversation.id,
       title: 'Groceries',
       message_count: 4,
+      active_turn: null,
+      pending_approvals: [],
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       updated_at: expect.stringMatching(/Z$/),
     });

@@ -40,7 +40,15 @@ describe('openapi.json', () => {
     const stream = content.content['text/event-stream'].schema;
     expect(stream.discriminator?.propertyName).toBe('event');
     expect(Object.keys(stream.discriminator?.mapping ?? {}).sort()).toEqual(
-      ['error', 'text.delta', 'tool.finished', 'tool.started', 'turn.completed', 'turn.started'].sort(),
+      [
+        'turn.failed',
+        'text.delta',
+        'tool.finished',
+        'tool.started',
+        'approval.required',
+        'turn.completed',
+        'turn.started',
+      ].sort(),
     );
     const completed = schemas[stream.discriminator!.mapping!['turn.completed'].split('/').pop()!];
     expect(JSON.stringify(completed.properties?.data)).toContain('"#/components/schemas/ChatTurnDto"');
@@ -50,6 +58,9 @@ describe('openapi.json', () => {
     expect(Object.fromEntries(operations().map(([where, op]) => [where, op.operationId]))).toEqual({
       [`post ${CHAT}`]: 'sendMessage',
       [`get ${CHAT}/{conversation_id}/history`]: 'getHistory',
+      [`get ${CHAT}/{conversation_id}/turns/{turn_id}/events`]: 'getTurnEvents',
+      [`post ${CHAT}/{conversation_id}/turns/{turn_id}/cancel`]: 'cancelTurn',
+      [`post ${CHAT}/{conversation_id}/approvals`]: 'decideApprovals',
       'get /api/{user_id}/conversations': 'listConversations',
       'get /api/{user_id}/conversations/{conversation_id}': 'getConversation',
       'patch /api/{user_id}/conversations/{conversation_id}': 'renameConversation',

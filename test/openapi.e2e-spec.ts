@@ -21,7 +21,7 @@ describe('The served OpenAPI document', () => {
     };
 
     expect(ok.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ChatTurnDto' });
-    expect(ok.content['text/event-stream'].schema.oneOf).toHaveLength(6);
+    expect(ok.content['text/event-stream'].schema.oneOf).toHaveLength(7);
   });
 
   it('documents the public routes with security: [] and everything else with the bearer default', () => {

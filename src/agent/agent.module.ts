@@ -3,6 +3,7 @@ import { AuthModule } from '../auth/auth.module';
 import { AgentService } from './agent.service';
 import { AnthropicLlmClient } from './llm/anthropic-llm-client';
 import { LlmClient } from './llm/llm-client';
+import { ApprovalPolicy } from './mcp/approval-policy';
 import { McpClientRegistry } from './mcp/mcp-client-registry';
 import { mcpServerDefinitionsProvider } from './mcp/mcp-server-definitions.provider';
 import { McpTokenIssuer } from './mcp/mcp-token-issuer';
@@ -21,6 +22,7 @@ import { ToolsOverviewService } from './tools/tools-overview.service';
     mcpServerDefinitionsProvider,
     { provide: McpTokenIssuer, useClass: SignedMcpTokenIssuer },
     McpClientRegistry,
+    ApprovalPolicy,
     ToolCatalogue,
     ToolsOverviewService,
     ToolRunner,

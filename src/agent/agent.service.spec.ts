@@ -14,16 +14,24 @@ import {
 import { silentMetrics } from '../../test/support/silent-metrics';
 import { loadConfig } from '../config/app-config';
 import {
+  APPROVAL_REQUIRED_STOP_REASON,
   CANCELLED_STOP_REASON,
+  isAwaitingApproval,
   TOOL_ROUND_LIMIT_STOP_REASON,
   type AgentEvent,
   type AgentTurnInput,
+  type AgentTurnResult,
+  type AgentTurnResume,
   type ContextMessage,
+  type PausedAgentTurnResult,
+  type ToolCallDecision,
   type TranscriptMessage,
 } from './agent-turn';
 import { AgentService } from './agent.service';
 import type { LlmRequest } from './llm/llm-client';
+import { ApprovalPolicy } from './mcp/approval-policy';
 import type { McpClientRegistry } from './mcp/mcp-client-registry';
+import type { ApprovalRequirement } from './mcp/mcp-server-definition';
 import type { ToolCallContext, ToolCallOutcome, ToolList } from './mcp/mcp.types';
 import { ToolCatalogue } from './tools/tool-catalogue';
 import { ToolRunner } from './tools/tool-runner';
@@ -43,8 +51,11 @@ const TOOLS: ToolList = {
   tools: [
     { server: 'tasks', name: 'add_task', description: 'Adds a task', inputSchema: { type: 'object' } },
     { server: 'tasks', name: 'list_tasks', description: 'Lists tasks', inputSchema: { type: 'object' } },
+    { server: 'tasks', name: 'delete_task', description: 'Deletes a task', inputSchema: { type: 'object' } },
   ],
 };
+/** What the operator configures for the tasks server in the approval tests. */
+const DELETE_NEEDS_APPROVAL: ApprovalRequirement = { tools: ['delete_task'] };
 
 const metrics = silentMetrics<ConstructorParameters<typeof AgentService>[5]>();
 const succeed: ToolCallHandler = (tool) => ({ isError: false, text: `${tool} done`, durationMs: 1 });
@@ -60,7 +71,9 @@ const answersOnAbort: ToolCallHandler = (_tool, _args, { signal }) =>
 const CANCELLED_TOOL_TEXT = 'Cancelled: the turn was cancelled before this tool call finished.';
 
 /** The agent with its real tool runner and catalogue, over a fake model and a fake MCP registry. */
-function setUp(options: { env?: Record<string, string>; onToolCall?: ToolCallHandler } = {}) {
+function setUp(
+  options: { env?: Record<string, string>; onToolCall?: ToolCallHandler; requireApproval?: ApprovalRequirement } = {},
+) {
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40), ...options.env });
   const onToolCall = options.onToolCall ?? succeed;
   const callTool = jest.fn(
@@ -80,7 +93,13 @@ function setUp(options: { env?: Record<string, string>; onToolCall?: ToolCallHan
     llm,
     catalogue,
     registry,
-    new ToolRunner(catalogue, registry, metrics, config),
+    new ToolRunner(
+      catalogue,
+      registry,
+      metrics,
+      config,
+      new ApprovalPolicy([{ name: 'tasks', requireApproval: options.requireApproval }]),
+    ),
     config,
     metrics,
   );
@@ -159,6 +178,30 @@ function earlierToolTurn(firstSeq: number): ContextMessage[] {
     },
     { seq: firstSeq, role: 'user', content: 'What are my tasks?', transcript: null },
   ];
+}
+
+const LIST = toolUseBlock('list_tasks', {}, 'toolu_list');
+const DELETE_7 = toolUseBlock('delete_task', { task_id: 7 }, 'toolu_delete');
+
+/** The paused turn as the chat layer stores it (JSON in PostgreSQL), handed back with the user's decisions. */
+function resumeFrom(result: AgentTurnResult, decisions: Record<string, ToolCallDecision>): AgentTurnResume {
+  if (!isAwaitingApproval(result)) throw new Error(`the turn did not pause: ${result.stopReason}`);
+  const stored = JSON.parse(JSON.stringify(result)) as PausedAgentTurnResult;
+  const { transcript, toolCalls, text, usage, toolRounds } = stored;
+  return { transcript, toolCalls, text, usage, toolRounds, decisions };
+}
+
+/** A turn that asked to list the tasks and delete task 7 in one round, and paused for the delete. */
+async function pausedOnDelete(options: Parameters<typeof setUp>[0] = {}) {
+  const set = setUp({ requireApproval: DELETE_NEEDS_APPROVAL, ...options });
+  set.llm.reply(toolUseAnswer([LIST, DELETE_7], 'Deleting it.'));
+  const paused = await set.agent.runTurn(turn({ message: 'Delete task 7' }));
+  set.llm.requests.length = 0;
+  return { ...set, paused };
+}
+
+function toolEventsOf(events: AgentEvent[]): AgentEvent[] {
+  return events.filter((event) => event.type !== 'text.delta');
 }
 
 describe(AgentService.name, () => {
@@ -471,6 +514,304 @@ describe(AgentService.name, () => {
           content: [expect.objectContaining({ type: 'text', text: 'Searching…' }), { type: 'text', text: 'It is' }],
         },
       ]);
+    });
+  });
+
+  describe('approval', () => {
+    it('pauses before a round with a call that needs approval: none of its calls runs, every one is listed', async () => {
+      const { agent, llm, callTool } = setUp({ requireApproval: DELETE_NEEDS_APPROVAL });
+      const answer = toolUseAnswer([LIST, DELETE_7], 'Deleting it.');
+      llm.reply(answer);
+      const events: AgentEvent[] = [];
+
+      const result = await agent.runTurn(turn({ onEvent: (event) => events.push(event) }));
+
+      expect(callTool).not.toHaveBeenCalled();
+      expect(toolEventsOf(events)).toEqual([]);
+      expect(llm.requests).toHaveLength(1);
+      expect(result).toEqual({
+        text: 'Deleting it.',
+        toolCalls: [],
+        stopReason: APPROVAL_REQUIRED_STOP_REASON,
+        usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+        model: FAKE_MODEL,
+        transcript: [{ role: 'assistant', content: answer.content }],
+        pendingToolCalls: [
+          { id: 'toolu_list', tool: 'list_tasks', server: 'tasks', arguments: {}, needsApproval: false },
+          { id: 'toolu_delete', tool: 'delete_task', server: 'tasks', arguments: { task_id: 7 }, needsApproval: true },
+        ],
+        toolRounds: 1,
+      });
+    });
+
+    it('keeps the rounds run before the pause and their usage, counting the paused round', async () => {
+      const { agent, llm, callTool } = setUp({ requireApproval: DELETE_NEEDS_APPROVAL });
+      llm.reply(toolUseAnswer([LIST], 'Looking.'), toolUseAnswer([DELETE_7], 'Deleting it.'));
+
+      const result = await agent.runTurn(turn());
+
+      expect(callTool).toHaveBeenCalledTimes(1);
+      expect(result).toMatchObject({
+        text: 'Looking.\n\nDeleting it.',
+        stopReason: APPROVAL_REQUIRED_STOP_REASON,
+        toolCalls: [expect.objectContaining({ id: 'toolu_list', is_error: false })],
+        usage: { input_tokens: 20, output_tokens: 10 },
+        toolRounds: 2,
+      });
+      expect(result.transcript.map((message) => message.role)).toEqual(['assistant', 'user', 'assistant']);
+    });
+
+    it('does not pause for a server configured without require_approval: its delete_task just runs', async () => {
+      const { agent, llm, callTool } = setUp();
+      llm.reply(toolUseAnswer([DELETE_7]), textAnswer('Deleted.'));
+
+      const result = await agent.runTurn(turn());
+
+      expect(callTool).toHaveBeenCalledWith('tasks', 'delete_task', { task_id: 7 }, expect.anything());
+      expect(result).toMatchObject({ stopReason: 'end_turn', text: 'Deleted.' });
+      expect(result).not.toHaveProperty('pendingToolCalls');
+    });
+
+    it('resumes an approved call with the arguments of the stored transcript, the user message sent once', async () => {
+      const { agent, llm, callTool, paused } = await pausedOnDelete();
+      // What the caller does with the question it shows cannot change what runs.
+      (paused as PausedAgentTurnResult).pendingToolCalls[1].arguments.task_id = 8;
+      llm.reply(textAnswer('Deleted.'));
+      const events: AgentEvent[] = [];
+
+      const result = await agent.runTurn(
+        turn({
+          message: 'Delete task 7',
+          onEvent: (event) => events.push(event),
+          resume: resumeFrom(paused, { toolu_delete: { approved: true } }),
+        }),
+      );
+
+      expect(callTool).toHaveBeenCalledTimes(2);
+      expect(callTool).toHaveBeenCalledWith('tasks', 'list_tasks', {}, expect.objectContaining({ userId: USER }));
+      expect(callTool).toHaveBeenCalledWith(
+        'tasks',
+        'delete_task',
+        { task_id: 7 },
+        expect.objectContaining({ userId: USER }),
+      );
+      expect(toolEventsOf(events)).toEqual(
+        expect.arrayContaining([
+          { type: 'tool.started', id: 'toolu_delete', tool: 'delete_task', server: 'tasks', arguments: { task_id: 7 } },
+          { type: 'tool.finished', id: 'toolu_delete', result: 'delete_task done', is_error: false },
+        ]),
+      );
+      const sent = llm.lastRequest.messages;
+      expect(sent.map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
+      expect(sent[0]).toEqual({ role: 'user', content: 'Delete task 7' });
+      expect(toolResultsOf(sent[2])).toEqual([
+        expect.objectContaining({ tool_use_id: 'toolu_list', content: 'list_tasks done', is_error: false }),
+        expect.objectContaining({ tool_use_id: 'toolu_delete', content: 'delete_task done', is_error: false }),
+      ]);
+      expect(result).toMatchObject({
+        text: 'Deleting it.\n\nDeleted.',
+        stopReason: 'end_turn',
+        usage: { input_tokens: 20, output_tokens: 10 },
+      });
+      expect(result.toolCalls).toEqual([
+        expect.objectContaining({ id: 'toolu_list', is_error: false }),
+        expect.objectContaining({ id: 'toolu_delete', arguments: { task_id: 7 }, is_error: false }),
+      ]);
+      expectReplayable(result.transcript);
+    });
+
+    it.each([
+      [{ approved: false, reason: 'keep it' }, 'denied by the user: keep it'],
+      [{ approved: false }, 'denied by the user'],
+    ])('hands a denial (%j) to the model as the tool error "%s", without calling the tool', async (decision, text) => {
+      const { agent, llm, callTool, paused } = await pausedOnDelete();
+      llm.reply(textAnswer('I left task 7 alone.'));
+      const events: AgentEvent[] = [];
+
+      const result = await agent.runTurn(
+        turn({ onEvent: (event) => events.push(event), resume: resumeFrom(paused, { toolu_delete: decision }) }),
+      );
+
+      expect(callTool.mock.calls.map(([, tool]) => tool)).toEqual(['list_tasks']);
+      expect(toolResultsOf(llm.lastRequest.messages.at(-1)!)).toEqual([
+        expect.objectContaining({ tool_use_id: 'toolu_list', is_error: false }),
+        expect.objectContaining({ tool_use_id: 'toolu_delete', content: text, is_error: true }),
+      ]);
+      expect(toolResultsOf(result.transcript[1] as MessageParam)[1]).toEqual({
+        type: 'tool_result',
+        tool_use_id: 'toolu_delete',
+        content: text,
+        is_error: true,
+      });
+      expect(toolEventsOf(events)).toEqual(
+        expect.arrayContaining([
+          { type: 'tool.started', id: 'toolu_delete', tool: 'delete_task', server: 'tasks', arguments: { task_id: 7 } },
+          { type: 'tool.finished', id: 'toolu_delete', result: text, is_error: true },
+        ]),
+      );
+      expect(result.toolCalls.at(-1)).toEqual({
+        id: 'toolu_delete',
+        tool: 'delete_task',
+        server: 'tasks',
+        arguments: { task_id: 7 },
+        result: text,
+        is_error: true,
+      });
+      expect(result).toMatchObject({ text: 'Deleting it.\n\nI left task 7 alone.', stopReason: 'end_turn' });
+    });
+
+    it('runs the approved calls of a round and denies the others', async () => {
+      const { agent, llm, callTool } = setUp({ requireApproval: DELETE_NEEDS_APPROVAL });
+      const delete8 = toolUseBlock('delete_task', { task_id: 8 }, 'toolu_delete_8');
+      llm.reply(toolUseAnswer([DELETE_7, LIST, delete8]));
+      const paused = await agent.runTurn(turn());
+      llm.reply(textAnswer('Deleted 7, kept 8.'));
+
+      const result = await agent.runTurn(
+        turn({
+          resume: resumeFrom(paused, {
+            toolu_delete: { approved: true },
+            toolu_delete_8: { approved: false, reason: 'not that one' },
+          }),
+        }),
+      );
+
+      expect(callTool.mock.calls.map(([, tool, args]) => [tool, args])).toEqual([
+        ['delete_task', { task_id: 7 }],
+        ['list_tasks', {}],
+      ]);
+      expect(
+        toolResultsOf(llm.lastRequest.messages.at(-1)!).map(({ tool_use_id, content, is_error }) => [
+          tool_use_id,
+          content,
+          is_error,
+        ]),
+      ).toEqual([
+        ['toolu_delete', 'delete_task done', false],
+        ['toolu_list', 'list_tasks done', false],
+        ['toolu_delete_8', 'denied by the user: not that one', true],
+      ]);
+      expect(result.stopReason).toBe('end_turn');
+    });
+
+    it('pauses again when the model asks for another call that needs approval, keeping the whole turn', async () => {
+      const { agent, llm, callTool, paused } = await pausedOnDelete();
+      const delete9 = toolUseBlock('delete_task', { task_id: 9 }, 'toolu_delete_9');
+      llm.reply(toolUseAnswer([delete9], 'And this one.'));
+
+      const again = await agent.runTurn(turn({ resume: resumeFrom(paused, { toolu_delete: { approved: true } }) }));
+
+      expect(callTool).toHaveBeenCalledTimes(2);
+      expect(again).toMatchObject({
+        text: 'Deleting it.\n\nAnd this one.',
+        stopReason: APPROVAL_REQUIRED_STOP_REASON,
+        toolCalls: [expect.objectContaining({ id: 'toolu_list' }), expect.objectContaining({ id: 'toolu_delete' })],
+        usage: { input_tokens: 20, output_tokens: 10 },
+        toolRounds: 2,
+        pendingToolCalls: [
+          {
+            id: 'toolu_delete_9',
+            tool: 'delete_task',
+            server: 'tasks',
+            arguments: { task_id: 9 },
+            needsApproval: true,
+          },
+        ],
+      });
+      expect(again.transcript.map((message) => message.role)).toEqual(['assistant', 'user', 'assistant']);
+
+      llm.reply(textAnswer('All gone.'));
+      const result = await agent.runTurn(turn({ resume: resumeFrom(again, { toolu_delete_9: { approved: true } }) }));
+
+      expect(callTool).toHaveBeenLastCalledWith('tasks', 'delete_task', { task_id: 9 }, expect.anything());
+      expect(result).toMatchObject({
+        text: 'Deleting it.\n\nAnd this one.\n\nAll gone.',
+        stopReason: 'end_turn',
+        usage: { input_tokens: 30, output_tokens: 15 },
+      });
+      expect(result.toolCalls.map((call) => call.id)).toEqual(['toolu_list', 'toolu_delete', 'toolu_delete_9']);
+      expectReplayable(result.transcript);
+    });
+
+    it('counts the rounds before the pause towards CHAT_MAX_TOOL_ROUNDS after the resume', async () => {
+      const { agent, llm, callTool } = setUp({
+        requireApproval: DELETE_NEEDS_APPROVAL,
+        env: { CHAT_MAX_TOOL_ROUNDS: '2' },
+      });
+      llm.reply(toolUseAnswer([LIST]), toolUseAnswer([DELETE_7]));
+      const paused = await agent.runTurn(turn());
+      llm.reply(toolUseAnswer([toolUseBlock('list_tasks', {}, 'toolu_list_again')]), textAnswer('That is all.'));
+
+      const result = await agent.runTurn(turn({ resume: resumeFrom(paused, { toolu_delete: { approved: true } }) }));
+
+      expect(callTool.mock.calls.map(([, tool]) => tool)).toEqual(['list_tasks', 'delete_task']);
+      expect(llm.requests).toHaveLength(4);
+      expect(llm.lastRequest.tool_choice).toEqual({ type: 'none' });
+      expect(toolResultsOf(llm.lastRequest.messages.at(-1)!)).toEqual([
+        expect.objectContaining({ tool_use_id: 'toolu_list_again', content: expect.stringMatching(/^Not run/) }),
+      ]);
+      expect(result).toMatchObject({ stopReason: TOOL_ROUND_LIMIT_STOP_REASON, text: 'That is all.' });
+    });
+
+    it('refuses to resume without a decision for a call that needs approval, running nothing', async () => {
+      const { agent, llm, callTool, paused } = await pausedOnDelete();
+
+      await expect(agent.runTurn(turn({ resume: resumeFrom(paused, {}) }))).rejects.toThrow(
+        'No decision for tool calls that need approval: toolu_delete',
+      );
+      expect(callTool).not.toHaveBeenCalled();
+      expect(llm.requests).toHaveLength(0);
+    });
+
+    it('a cancel during a resumed tool call ends the turn at once with what it had', async () => {
+      const { agent, llm, callTool, paused } = await pausedOnDelete({
+        onToolCall: (tool, args, context) => (tool === 'delete_task' ? hang : succeed)(tool, args, context),
+      });
+      const { input } = cancellableTurn((event) => event.type === 'tool.finished' && event.id === 'toolu_list', {
+        resume: resumeFrom(paused, { toolu_delete: { approved: true } }),
+      });
+
+      const result = await agent.runTurn(input);
+
+      expect(callTool.mock.calls.find(([, tool]) => tool === 'delete_task')?.[3].signal?.aborted).toBe(true);
+      expect(llm.requests).toHaveLength(0);
+      expect(result).toMatchObject({ text: 'Deleting it.', stopReason: CANCELLED_STOP_REASON });
+      expect(result.toolCalls).toEqual([
+        expect.objectContaining({ id: 'toolu_list', is_error: false }),
+        expect.objectContaining({ id: 'toolu_delete', is_error: true, result: CANCELLED_TOOL_TEXT }),
+      ]);
+      expectReplayable(result.transcript);
+    });
+
+    it('a cancel already fired when the resume starts runs none of the paused calls and needs no decisions', async () => {
+      const { agent, llm, callTool, paused } = await pausedOnDelete();
+      // How a turn cancelled while it awaits approval gets its final answer.
+      const { input, cancel } = cancellableTurn(() => false, { resume: resumeFrom(paused, {}) });
+      cancel.abort();
+
+      const result = await agent.runTurn(input);
+
+      expect(callTool).not.toHaveBeenCalled();
+      expect(llm.requests).toHaveLength(0);
+      expect(result).toMatchObject({ text: 'Deleting it.', stopReason: CANCELLED_STOP_REASON, toolCalls: [] });
+      expect(result.transcript).toEqual([
+        { role: 'assistant', content: [expect.objectContaining({ type: 'text', text: 'Deleting it.' })] },
+      ]);
+    });
+
+    it('the turn signal still fails a resumed turn during its tool calls', async () => {
+      const timeout = new AbortController();
+      const { agent, llm, paused } = await pausedOnDelete({ onToolCall: answersOnAbort });
+      const { input } = cancellableTurn(
+        (event) => {
+          if (event.type === 'tool.started') timeout.abort();
+          return false;
+        },
+        { signal: timeout.signal, resume: resumeFrom(paused, { toolu_delete: { approved: true } }) },
+      );
+
+      await expect(agent.runTurn(input)).rejects.toMatchObject({ code: 'model_timeout' });
+      expect(llm.requests).toHaveLength(0);
     });
   });
 

@@ -3,12 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 import {
-  CANCELLED_STOP_REASON,
   TOOL_ROUND_LIMIT_STOP_REASON,
   type AgentTurnInput,
   type AgentTurnResult,
-  type StoredToolCall,
-  type StoredUsage,
   type TranscriptMessage,
 } from './agent-turn';
 import { buildContextWindow } from './context/context-window';
@@ -19,16 +16,13 @@ import { CACHED_SYSTEM, cachedTools, withCacheBreakpoint } from './prompt';
 import { notRun, ToolRunner } from './tools/tool-runner';
 import { ToolCatalogue } from './tools/tool-catalogue';
 import { isCancelled, stopSignalOf } from './turn-cancellation';
+import { pausedToolUses, TurnState } from './turn-state';
 
 type Message = Anthropic.Messages.Message;
 type MessageParam = Anthropic.Messages.MessageParam;
 
 const ROUND_LIMIT_RESULT =
   'Not run: the tool round limit of this turn was reached. Answer the user with what you have so far.';
-/** An assistant message must not be empty when it is replayed as context. */
-const EMPTY_ANSWER = '(no answer)';
-/** The final assistant message of a turn cancelled before the model said anything (the stored text stays ''). */
-const CANCELLED_ANSWER = '(cancelled)';
 
 /** The agent loop (docs/architecture.md, "The life of a turn"). */
 @Injectable()
@@ -50,72 +44,63 @@ export class AgentService {
     const context = buildContextWindow(input.history, this.config.agent.contextTokenBudget);
     // Per-user MCP servers whose tool discovery was refused are listed through this user's connection.
     await this.registry.prepareForUser(input.userId);
+    // On resume too: the paused transcript follows the user's message, which is sent once.
     const prefix: MessageParam[] = [...withStablePrefixBreakpoint(context), { role: 'user', content: input.message }];
     const signal = stopSignalOf(input);
-    const transcript: TranscriptMessage[] = [];
-    const texts: string[] = [];
-    const toolCalls: StoredToolCall[] = [];
-    const usage = emptyUsage();
-    let model = this.config.anthropic.model;
-    let toolRounds = 0;
+    const turn = new TurnState(this.config.anthropic.model, input.resume);
     let limitReached = false;
-    const result = (stopReason: string): AgentTurnResult => ({
-      text: texts.join('\n\n'),
-      toolCalls,
-      stopReason,
-      usage,
-      model,
-      transcript,
-    });
-    const cancelled = (partialText = ''): AgentTurnResult => {
-      if (partialText.length > 0) texts.push(partialText);
-      endCancelled(transcript, partialText);
-      return result(CANCELLED_STOP_REASON);
-    };
 
+    if (input.resume) {
+      if (isCancelled(input)) return turn.cancelled();
+      turn.addRound(await this.tools.runRound(pausedToolUses(input.resume), input, input.resume.decisions));
+    }
     for (;;) {
-      if (isCancelled(input)) return cancelled();
+      if (isCancelled(input)) return turn.cancelled();
       const partial: string[] = [];
+      let partialUsage: Anthropic.Messages.Usage | undefined;
       let response: Message;
       try {
-        response = await this.callModel(input, signal, prefix, transcript, {
+        response = await this.callModel(input, signal, prefix, turn.transcript, {
           toolsDisabled: limitReached,
           onText: (text) => partial.push(text),
+          onUsage: (usage) => (partialUsage = usage),
         });
       } catch (error) {
-        if (isCancelled(input)) return cancelled(partial.join(''));
+        if (isCancelled(input)) return turn.cancelled(partial.join(''), partialUsage);
         // Both fired, the cancel first: the call failed for the cancel, the turn fails for the turn signal's reason.
         if (input.cancel?.aborted) throw toModelError(input.signal.reason, input.signal);
         throw error;
       }
-      addUsage(usage, response.usage);
-      texts.push(...textOf(response));
-      model = response.model;
+      turn.addResponse(response);
 
       const wantsTools = response.stop_reason === 'tool_use' && !limitReached;
       const continues =
-        wantsTools || (response.stop_reason === 'pause_turn' && toolRounds < this.config.agent.maxToolRounds);
+        wantsTools || (response.stop_reason === 'pause_turn' && turn.toolRounds < this.config.agent.maxToolRounds);
       if (!continues) {
-        transcript.push({ role: 'assistant', content: finalContent(response.content) });
-        return result(limitReached ? TOOL_ROUND_LIMIT_STOP_REASON : (response.stop_reason ?? 'end_turn'));
+        return turn.finished(
+          response.content,
+          limitReached ? TOOL_ROUND_LIMIT_STOP_REASON : (response.stop_reason ?? 'end_turn'),
+        );
       }
 
-      transcript.push({ role: 'assistant', content: response.content });
-      toolRounds += 1;
+      turn.transcript.push({ role: 'assistant', content: response.content });
+      turn.toolRounds += 1;
       if (response.stop_reason === 'pause_turn') continue;
-      if (toolRounds > this.config.agent.maxToolRounds) {
+      if (turn.toolRounds > this.config.agent.maxToolRounds) {
         limitReached = true;
-        transcript.push({
+        turn.transcript.push({
           role: 'user',
           content: toolUses(response).map((block) => notRun(block, ROUND_LIMIT_RESULT)),
         });
         continue;
       }
       // Cancelled while this answer arrived: its tools are not started.
-      if (isCancelled(input)) return cancelled();
-      const round = await this.tools.runRound(toolUses(response), input);
-      toolCalls.push(...round.calls);
-      transcript.push({ role: 'user', content: round.results });
+      if (isCancelled(input)) return turn.cancelled();
+      const uses = toolUses(response);
+      const round = this.tools.plan(uses, input.userId);
+      // None of the round runs before the user decided, not even the calls that need no approval.
+      if (round.some((call) => call.needsApproval)) return turn.paused(round);
+      turn.addRound(await this.tools.runRound(uses, input));
     }
   }
 
@@ -124,12 +109,17 @@ export class AgentService {
     signal: AbortSignal,
     prefix: MessageParam[],
     transcript: TranscriptMessage[],
-    options: { toolsDisabled: boolean; onText: (text: string) => void },
+    options: {
+      toolsDisabled: boolean;
+      onText: (text: string) => void;
+      onUsage: (usage: Anthropic.Messages.Usage) => void;
+    },
   ): Promise<Message> {
     const messages = [...prefix, ...(transcript as MessageParam[])];
     messages[messages.length - 1] = withCacheBreakpoint(messages[messages.length - 1]);
     const tools = cachedTools(this.catalogue.anthropicTools(input.userId));
-    // Streaming costs CPU: only a watching client, or a cancel that keeps the text so far, needs the deltas.
+    // Streaming costs CPU: only a watcher of the turn's events, or a cancel that keeps the text so far, needs the
+    // deltas (the chat layer passes both for every turn; other callers may pass neither).
     const watched = input.onEvent !== undefined || input.cancel !== undefined;
     const stopTimer = this.metrics.modelRequestDuration.startTimer();
     try {
@@ -148,6 +138,7 @@ export class AgentService {
                 input.onEvent?.({ type: 'text.delta', text });
               }
             : undefined,
+          onUsage: watched ? options.onUsage : undefined,
         },
       );
       stopTimer({ outcome: 'ok' });
@@ -176,42 +167,4 @@ function withStablePrefixBreakpoint(context: MessageParam[]): MessageParam[] {
 
 function toolUses(response: Message): Anthropic.Messages.ToolUseBlock[] {
   return response.content.filter((block): block is Anthropic.Messages.ToolUseBlock => block.type === 'tool_use');
-}
-
-function isText(block: unknown): block is Anthropic.Messages.TextBlockParam {
-  const { type, text } = (block ?? {}) as { type?: unknown; text?: unknown };
-  return type === 'text' && typeof text === 'string' && text.length > 0;
-}
-
-function textOf(response: Message): string[] {
-  return response.content
-    .filter((block): block is Anthropic.Messages.TextBlock => block.type === 'text' && block.text.length > 0)
-    .map((block) => block.text);
-}
-
-/** Only the text: a tool_use left unanswered (cut by max_tokens) would make every later request invalid. */
-function finalContent(content: readonly unknown[], placeholder = EMPTY_ANSWER): unknown[] {
-  const text = content.filter(isText);
-  return text.length > 0 ? text : [{ type: 'text', text: placeholder }];
-}
-
-/**
- * Ends a cancelled turn's transcript with one assistant message of text: a last answer whose tools were
- * not run (or that paused) keeps only its text, joined by what the interrupted call streamed.
- */
-function endCancelled(transcript: TranscriptMessage[], partialText: string): void {
-  const last = transcript.at(-1)?.role === 'assistant' ? (transcript.pop()?.content ?? []) : [];
-  const partial = partialText.length > 0 ? [{ type: 'text', text: partialText }] : [];
-  transcript.push({ role: 'assistant', content: finalContent([...last, ...partial], CANCELLED_ANSWER) });
-}
-
-function emptyUsage(): StoredUsage {
-  return { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
-}
-
-function addUsage(total: StoredUsage, usage: Anthropic.Messages.Usage): void {
-  total.input_tokens += usage.input_tokens;
-  total.output_tokens += usage.output_tokens;
-  total.cache_read_input_tokens += usage.cache_read_input_tokens ?? 0;
-  total.cache_creation_input_tokens += usage.cache_creation_input_tokens ?? 0;
 }

@@ -26,7 +26,7 @@ export function ApiChatTurnResponse(): MethodDecorator {
       description:
         'The turn’s answer (`application/json`), or with `Accept: text/event-stream` the turn as Server-Sent ' +
         'Events: the schema is that of one event, its `id:`, `event:` and `data:` (JSON) lines. The stream ' +
-        'starts with `retry: 3000`; `turn.started` comes first; `turn.completed` or `turn.failed` last.',
+        'starts with `retry:` (CHAT_SSE_RETRY_MS, 3000 by default); `turn.started` comes first; `turn.completed` or `turn.failed` last.',
       headers: apiHeaders('RateLimit', 'RateLimit-Policy'),
       content: {
         'application/json': { schema: { $ref: getSchemaPath(ChatTurnDto) } },

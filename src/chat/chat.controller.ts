@@ -37,7 +37,7 @@ export class ChatController {
       'Without `conversation_id` a new conversation is created. The message is stored before the model is ' +
       'called; if the turn fails it stays, marked `failed`, and the problem names `conversation_id` and ' +
       '`user_message_id`. With `Accept: text/event-stream` the turn is streamed as Server-Sent Events, each with ' +
-      'an `id`: `turn.started` {conversation_id, user_message_id}, `text.delta` {text}, `tool.started` {id, tool, ' +
+      'an `id`: `turn.started` {turn_id, conversation_id, user_message_id}, `text.delta` {text}, `tool.started` {id, tool, ' +
       'server, arguments}, `tool.finished` {id, result, is_error}, then `turn.completed` (this body) or ' +
       '`turn.failed` (a problem object); a comment line every 15 s keeps proxies from closing it. Errors before the ' +
       'stream starts (401/403/404/409/429…) are plain HTTP problems. A client that disconnects does not cancel the ' +

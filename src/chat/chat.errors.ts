@@ -109,3 +109,30 @@ export function storedTurnFailure(errorCode: string | null): AppError {
   const code = errorCode && isErrorCode(errorCode) ? errorCode : 'internal_error';
   return new AppError(code, `The turn failed: ${describeErrorCode(code).title.toLowerCase()}.`);
 }
+
+/** SPEC §5.3: the client decides the pending calls first; a new message would leave them unanswered. */
+export function approvalPending(approvalIds: readonly string[]): AppError {
+  return new AppError(
+    'approval_pending',
+    `The last turn of this conversation waits for your decision on approval(s) ${approvalIds.join(', ')}: ` +
+      'decide them (POST .../approvals) before sending a message.',
+  );
+}
+
+/** The same answer whether an approval does not exist or belongs to someone else. */
+export function approvalNotFound(approvalIds: readonly string[]): AppError {
+  return new AppError('approval_not_found', `Approval(s) ${approvalIds.join(', ')} not found in this conversation.`);
+}
+
+/** Decisions are single-use: already decided, expired, or closed by a cancel. */
+export function approvalNotPending(approvalIds: readonly string[]): AppError {
+  return new AppError('approval_not_pending', `Approval(s) ${approvalIds.join(', ')} no longer wait for a decision.`);
+}
+
+/** A turn resumes once, with every call of its paused round decided. */
+export function decisionsMissing(approvalIds: readonly string[]): AppError {
+  const message = `missing a decision for approval(s) ${approvalIds.join(', ')}`;
+  return new AppError('validation_failed', `Decide every pending approval of the turn: ${message}.`, {
+    errors: [{ field: 'decisions', message }],
+  });
+}

@@ -1,4 +1,6 @@
 import type { AgentTurnResult, StoredToolCall, StoredUsage } from '../agent/agent-turn';
+import type { PendingApprovalRow } from './approvals/approval.repository';
+import type { PendingApprovalDto } from './approvals/dto/pending-approval.dto';
 import type { ChatTurnDto, UsageDto } from './dto/chat-turn.dto';
 import type { ConversationDto } from './dto/conversation.dto';
 import type { HistoryPageDto, MessageDto, ToolCallDto } from './dto/message.dto';
@@ -7,7 +9,10 @@ import type { MessageEntity } from './entities/message.entity';
 import type { HistoryPage } from './history.service';
 
 /** Field by field, jsonb records included: the API can change without migrating what is stored. */
-export function toConversationDto(conversation: ConversationEntity): ConversationDto {
+export function toConversationDto(
+  conversation: ConversationEntity,
+  pendingApprovals: readonly PendingApprovalRow[] = [],
+): ConversationDto {
   return {
     id: conversation.id,
     title: conversation.title,
@@ -15,6 +20,18 @@ export function toConversationDto(conversation: ConversationEntity): Conversatio
     updated_at: conversation.updatedAt.toISOString(),
     message_count: conversation.messageCount,
     active_turn: activeTurnOf(conversation),
+    pending_approvals: pendingApprovals.map(toPendingApprovalDto),
+  };
+}
+
+function toPendingApprovalDto(row: PendingApprovalRow): PendingApprovalDto {
+  return {
+    approval_id: row.id,
+    tool_call_id: row.tool_call_id,
+    tool: row.tool,
+    server: row.server,
+    arguments: row.arguments,
+    expires_at: row.expires_at.toISOString(),
   };
 }
 
@@ -51,8 +68,9 @@ export function toChatTurnDto(turn: {
   userMessageId: string;
   messageId: string;
   result: Pick<AgentTurnResult, 'text' | 'toolCalls' | 'stopReason' | 'usage'>;
+  pendingApprovals?: PendingApprovalDto[];
 }): ChatTurnDto {
-  const { result } = turn;
+  const { result, pendingApprovals } = turn;
   return {
     turn_id: turn.userMessageId,
     conversation_id: turn.conversationId,
@@ -62,6 +80,7 @@ export function toChatTurnDto(turn: {
     tool_calls: result.toolCalls.map(toToolCallDto),
     stop_reason: result.stopReason,
     usage: toUsageDto(result.usage),
+    ...(pendingApprovals && { pending_approvals: pendingApprovals }),
   };
 }
 
@@ -73,6 +92,7 @@ function toToolCallDto(call: StoredToolCall): ToolCallDto {
     arguments: call.arguments,
     result: call.result,
     is_error: call.is_error,
+    ...(call.status && { status: call.status }),
   };
 }
 

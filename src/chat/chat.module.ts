@@ -21,10 +21,15 @@ import { TurnEvents } from './turn-events/turn-events.service';
 import { TurnEventsExpiry } from './turn-events/turn-events-expiry';
 import { TurnCancellation } from './turns/turn-cancellation';
 import { TurnsController } from './turns.controller';
+import { ApprovalExpiry } from './approvals/approval-expiry';
+import { ApprovalRepository } from './approvals/approval.repository';
+import { ApprovalsController } from './approvals/approvals.controller';
+import { ApprovalsService } from './approvals/approvals.service';
+import { PausedTurns } from './approvals/paused-turns';
 
 @Module({
   imports: [AgentModule, RateLimitModule],
-  controllers: [ChatController, TurnsController, ConversationsController],
+  controllers: [ChatController, TurnsController, ApprovalsController, ConversationsController],
   providers: [
     TurnService,
     ConversationsService,
@@ -43,6 +48,10 @@ import { TurnsController } from './turns.controller';
     TurnEventsExpiry,
     InterruptedTurns,
     TurnCancellation,
+    ApprovalRepository,
+    PausedTurns,
+    ApprovalsService,
+    ApprovalExpiry,
   ],
 })
 export class ChatModule {}

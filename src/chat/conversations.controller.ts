@@ -24,7 +24,8 @@ export class ConversationsController {
   })
   async list(@CurrentUser() user: AuthUser, @Query() query: ListConversationsQueryDto): Promise<ConversationPageDto> {
     const page = await this.conversations.list(user.userId, query.limit, query.cursor);
-    return { data: page.conversations.map(toConversationDto), has_more: page.hasMore, next_cursor: page.nextCursor };
+    const data = page.conversations.map((view) => toConversationDto(view.conversation, view.pendingApprovals));
+    return { data, has_more: page.hasMore, next_cursor: page.nextCursor };
   }
 
   @Get(':conversation_id')
@@ -35,7 +36,8 @@ export class ConversationsController {
   })
   @ApiProblemResponses(404)
   async get(@Param() params: ConversationParamsDto, @Query() _query: NoQueryDto): Promise<ConversationDto> {
-    return toConversationDto(await this.conversations.get(params.user_id, params.conversation_id));
+    const view = await this.conversations.get(params.user_id, params.conversation_id);
+    return toConversationDto(view.conversation, view.pendingApprovals);
   }
 
   @Patch(':conversation_id')
@@ -50,7 +52,8 @@ export class ConversationsController {
     @Query() _query: NoQueryDto,
     @Body() body: RenameConversationDto,
   ): Promise<ConversationDto> {
-    return toConversationDto(await this.conversations.rename(params.user_id, params.conversation_id, body.title));
+    const view = await this.conversations.rename(params.user_id, params.conversation_id, body.title);
+    return toConversationDto(view.conversation, view.pendingApprovals);
   }
 
   @Delete(':conversation_id')

@@ -1,11 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { decodeCursor, encodeCursor, isCursorTimestamp } from '../common/pagination/cursor';
 import { conversationBusyForDelete, conversationNotFound } from './chat.errors';
+import { ApprovalRepository, type PendingApprovalRow } from './approvals/approval.repository';
 import type { ConversationEntity } from './entities/conversation.entity';
 import { ConversationRepository, type ConversationPosition } from './repositories/conversation.repository';
 
+/** A conversation with what its paused turn waits on. */
+export interface ConversationView {
+  conversation: ConversationEntity;
+  pendingApprovals: PendingApprovalRow[];
+}
+
 export interface ConversationPage {
-  conversations: ConversationEntity[];
+  conversations: ConversationView[];
   hasMore: boolean;
   nextCursor: string | null;
 }
@@ -19,7 +26,10 @@ function parsePosition({ updatedAt, id }: Record<string, unknown>): Conversation
 
 @Injectable()
 export class ConversationsService {
-  constructor(private readonly conversations: ConversationRepository) {}
+  constructor(
+    private readonly conversations: ConversationRepository,
+    private readonly approvals: ApprovalRepository,
+  ) {}
 
   async list(userId: string, limit: number, cursor?: string): Promise<ConversationPage> {
     const after = cursor ? decodeCursor(cursor, { scope: CURSOR_SCOPE, field: 'cursor' }, parsePosition) : undefined;
@@ -28,22 +38,40 @@ export class ConversationsService {
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
-      conversations: page.map((row) => row.conversation),
+      conversations: await this.withApprovals(
+        userId,
+        page.map((row) => row.conversation),
+      ),
       hasMore,
       nextCursor: hasMore && last ? encodeCursor(CURSOR_SCOPE, { ...last.position }) : null,
     };
   }
 
-  async get(userId: string, conversationId: string): Promise<ConversationEntity> {
+  async get(userId: string, conversationId: string): Promise<ConversationView> {
     const conversation = await this.conversations.findForUser(userId, conversationId);
     if (!conversation) throw conversationNotFound(conversationId);
-    return conversation;
+    const [view] = await this.withApprovals(userId, [conversation]);
+    return view;
   }
 
-  async rename(userId: string, conversationId: string, title: string): Promise<ConversationEntity> {
+  async rename(userId: string, conversationId: string, title: string): Promise<ConversationView> {
     const conversation = await this.conversations.renameForUser(userId, conversationId, title);
     if (!conversation) throw conversationNotFound(conversationId);
-    return conversation;
+    const [view] = await this.withApprovals(userId, [conversation]);
+    return view;
+  }
+
+  /** One query for the page, and only for the conversations a turn of which waits. */
+  private async withApprovals(userId: string, conversations: ConversationEntity[]): Promise<ConversationView[]> {
+    const paused = conversations.filter((conversation) => conversation.awaitingApprovalTurnId !== null);
+    const rows = await this.approvals.pendingFor(
+      userId,
+      paused.map((conversation) => conversation.id),
+    );
+    return conversations.map((conversation) => ({
+      conversation,
+      pendingApprovals: rows.filter((row) => row.conversation_id === conversation.id),
+    }));
   }
 
   async delete(userId: string, conversationId: string): Promise<void> {

@@ -11,6 +11,9 @@ import { ApiTurnEventStream } from './api-chat-turn-response.decorator';
 import { EVENT_STREAM, TurnStreamer } from './sse/turn-streamer';
 import { parseLastEventId } from './turn-events/last-event-id';
 import { TurnCancellation } from './turns/turn-cancellation';
+import { ApprovalsService } from './approvals/approvals.service';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/current-user.decorator';
 
 /** A turn outlives its connection (SPEC §5.2): follow it from anywhere, or stop it. */
 @UserScopedController('chat/:conversation_id/turns', 'chat')
@@ -18,6 +21,7 @@ export class TurnsController {
   constructor(
     private readonly streamer: TurnStreamer,
     private readonly cancellation: TurnCancellation,
+    private readonly approvals: ApprovalsService,
   ) {}
 
   @Get(':turn_id/events')
@@ -61,13 +65,21 @@ export class TurnsController {
     description:
       'The replica running the turn stops it within a second: the model stream is aborted and running tool ' +
       'calls are abandoned; what the turn had is stored as its answer with `stop_reason: "cancelled"`, and its ' +
-      'streams end with `turn.completed`. 409 `turn_not_running` when the turn already ended.',
+      'streams end with `turn.completed`. A turn waiting for approval is ended the same way, its pending ' +
+      'approvals denied (reason `cancelled`). 409 `turn_not_running` when the turn already ended.',
   })
   @ApiResponse({ status: 202, type: CancelTurnAcceptedDto, description: 'The turn is being stopped.' })
   @ApiProblemResponses(404, 409)
-  async cancel(@Param() params: TurnParamsDto, @Query() _query: NoQueryDto): Promise<CancelTurnAcceptedDto> {
+  async cancel(
+    @Param() params: TurnParamsDto,
+    @Query() _query: NoQueryDto,
+    @CurrentUser() user: AuthUser,
+    @Req() request: FastifyRequest,
+  ): Promise<CancelTurnAcceptedDto> {
     const ref = { userId: params.user_id, conversationId: params.conversation_id, turnId: params.turn_id };
-    await this.cancellation.request(ref);
+    const origin = { requestId: String(request.id), instance: request.url };
+    // A paused turn holds no lease: it is ended here, its pending approvals denied as `cancelled`.
+    if (!(await this.approvals.cancelPaused(user, ref, origin))) await this.cancellation.request(ref);
     return { turn_id: ref.turnId, conversation_id: ref.conversationId };
   }
 }

@@ -82,6 +82,7 @@ const envSchema = z.object({
   CHAT_SSE_KEEPALIVE_MS: int(100, 600000).default(15000),
   CHAT_SSE_RETRY_MS: int(0, 600000).default(3000),
   CHAT_TURN_EVENTS_TTL: duration(100, 30 * 24 * 3_600_000).default(3_600_000),
+  CHAT_APPROVAL_TTL: duration(100, 30 * 24 * 3_600_000).default(24 * 3_600_000),
   CHAT_TURN_EVENTS_POLL_MS: int(20, 60000).default(250),
   CHAT_TEXT_DELTA_COALESCE_MS: int(0, 1000).default(20),
   CHAT_SSE_MAX_BUFFER_BYTES: int(16 * KIB, 64 * MIB).default(MIB),
@@ -108,7 +109,7 @@ export class AppConfig {
   readonly host!: string;
   readonly logLevel!: string;
   readonly databaseUrl?: string;
-  /** The server itself, past the pooler: for migrations (session advisory lock) and, later, LISTEN. */
+  /** The server itself, past the pooler: for migrations (session advisory lock) and LISTEN. */
   readonly databaseDirectUrl?: string;
   readonly dataDir!: string;
   /** `pooler`: a transaction-mode pooler (PgBouncer) is in front, so no session state may be relied on. */
@@ -154,6 +155,8 @@ export class AppConfig {
     idempotencyTtlHours: number;
     /** How long a turn's events are kept after it ended; later, a terminal event is rebuilt from the messages. */
     turnEventsTtlMs: number;
+    /** How long a paused turn's approvals wait for the user's decision; then they count as denied. */
+    approvalTtlMs: number;
     /** Without LISTEN (PgBouncer and no DATABASE_DIRECT_URL), how often other replicas' turns are polled. */
     turnEventsPollMs: number;
     /** Text deltas closer together than this are merged into one event: bounds events (and writes) per turn. */
@@ -253,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sseRetryMs: e.CHAT_SSE_RETRY_MS,
       idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
       turnEventsTtlMs: e.CHAT_TURN_EVENTS_TTL,
+      approvalTtlMs: e.CHAT_APPROVAL_TTL,
       turnEventsPollMs: e.CHAT_TURN_EVENTS_POLL_MS,
       textDeltaCoalesceMs: e.CHAT_TEXT_DELTA_COALESCE_MS,
     },

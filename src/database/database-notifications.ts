@@ -22,7 +22,7 @@ export class DatabaseNotifications implements OnApplicationBootstrap, OnApplicat
   private readonly logger = new Logger(DatabaseNotifications.name);
   private readonly handlers = new Map<string, Handler[]>();
   private readonly reconnectHandlers: (() => void)[] = [];
-  private client?: Client;
+  private wake?: () => void;
   private stopped = false;
   private running?: Promise<void>;
 
@@ -46,36 +46,45 @@ export class DatabaseNotifications implements OnApplicationBootstrap, OnApplicat
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    await this.client?.end().catch(() => undefined);
+    // The loop wakes, ends its connection once, sees `stopped` and returns.
+    this.wake?.();
     await this.running;
   }
 
   private async keepListening(): Promise<void> {
     const url = this.config.databaseDirectUrl ?? this.config.databaseUrl;
-    for (let delayMs = FIRST_RECONNECT_MS, connected = false; !this.stopped; ) {
+    for (let delayMs = FIRST_RECONNECT_MS, connected = false; !this.stopped;) {
       const client = new Client({ connectionString: url, application_name: 'chat-service-listen' });
-      this.client = client;
+      // pg's end() on a client that already ended never settles: end each one once.
+      let ended = false;
+      const closed = new Promise<void>((resolve) => {
+        this.wake = resolve;
+        client.once('end', () => {
+          ended = true;
+          resolve();
+        });
+        client.on('error', (error) => {
+          this.logger.warn(`LISTEN connection lost: ${error.message}`);
+          resolve();
+        });
+      });
+      client.on('notification', ({ channel, payload }) => {
+        for (const handler of this.handlers.get(channel) ?? []) handler(payload ?? '');
+      });
       try {
-        const closed = new Promise<void>((resolve) => {
-          client.once('end', resolve);
-          client.once('error', (error) => {
-            this.logger.warn(`LISTEN connection lost: ${error.message}`);
-            resolve();
-          });
-        });
-        client.on('notification', ({ channel, payload }) => {
-          for (const handler of this.handlers.get(channel) ?? []) handler(payload ?? '');
-        });
         await client.connect();
+        if (this.stopped) throw new Error('stopping');
         for (const channel of this.handlers.keys()) await client.query(`LISTEN "${channel}"`);
         if (connected) for (const handler of this.reconnectHandlers) handler();
         connected = true;
         delayMs = FIRST_RECONNECT_MS;
-        await closed;
+        if (!this.stopped) await closed;
       } catch (error) {
-        this.logger.warn(`could not LISTEN: ${error instanceof Error ? error.message : String(error)}`);
+        if (!this.stopped) {
+          this.logger.warn(`could not LISTEN: ${error instanceof Error ? error.message : String(error)}`);
+        }
       }
-      await client.end().catch(() => undefined);
+      if (!ended) await client.end().catch(() => undefined);
       if (this.stopped) return;
       await sleep(delayMs);
       delayMs = Math.min(MAX_RECONNECT_MS, delayMs * 2);
@@ -83,7 +92,9 @@ export class DatabaseNotifications implements OnApplicationBootstrap, OnApplicat
   }
 }
 
-export function notificationMode(config: Pick<AppConfig, 'databaseUrl' | 'databaseDirectUrl' | 'db'>): NotificationMode {
+export function notificationMode(
+  config: Pick<AppConfig, 'databaseUrl' | 'databaseDirectUrl' | 'db'>,
+): NotificationMode {
   if (config.databaseUrl === undefined) return 'local';
   if (config.db.pooler === 'pgbouncer' && config.databaseDirectUrl === undefined) return 'poll';
   return 'listen';

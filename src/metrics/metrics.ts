@@ -56,6 +56,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** SPEC §5.3: calls the user was asked about, and how each ended. */
+  readonly approvals = new Counter({
+    name: 'chat_approvals_total',
+    help: 'Tool calls that waited for the user, by outcome (requested, approved, denied, expired)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly errors = new Counter({
     name: 'http_errors_total',
     help: 'Error responses (problem+json) by problem code',

@@ -72,6 +72,37 @@ describe(AnthropicSimulator.name, () => {
       });
     });
 
+    it('streams the first part of a held_text reply at once and the rest only once released', async () => {
+      let release!: () => void;
+      sim.enqueue({
+        kind: 'held_text',
+        text: 'Before. ',
+        release: new Promise<void>((r) => (release = r)),
+        rest: 'After.',
+      });
+      const deltas: string[] = [];
+      const stream = client()
+        .messages.stream(ask())
+        .on('text', (delta) => {
+          deltas.push(delta);
+          if (deltas.join('') === 'Before. ') release();
+        });
+
+      const message = await stream.finalMessage();
+
+      expect(deltas.join('')).toBe('Before. After.');
+      expect(message.content).toEqual([{ type: 'text', text: 'Before. After.' }]);
+      expect(message.stop_reason).toBe('end_turn');
+    });
+
+    it('answers a held_text reply to a non-stream request once released', async () => {
+      sim.enqueue({ kind: 'held_text', text: 'Whole ', release: Promise.resolve(), rest: 'message.' });
+
+      const message = await client().messages.create(ask());
+
+      expect(message.content).toEqual([{ type: 'text', text: 'Whole message.' }]);
+    });
+
     it('keeps a surrogate pair whole when splitting streamed text', async () => {
       const text = 'ab😀cd😀ef😀';
       sim.enqueue({ kind: 'text', text });
@@ -327,6 +358,16 @@ describe(AnthropicSimulator.name, () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
 
       expect(responder).not.toHaveBeenCalled(); // the fallback reply was never built
+    });
+
+    it('lets a client abort a held_text stream while it is held, and goes on answering', async () => {
+      sim.enqueue({ kind: 'held_text', text: 'Held', release: new Promise(() => undefined) });
+      const abort = new AbortController();
+      const stream = client().messages.stream(ask(), { signal: abort.signal });
+      stream.on('text', () => abort.abort());
+
+      await expect(stream.finalMessage()).rejects.toThrow();
+      await expect(rawPost(sim, '/v1/messages', JSON.stringify(ask())).then((r) => r.status)).resolves.toBe(200);
     });
 
     it('answers the then reply after a short stall', async () => {

@@ -40,6 +40,12 @@ export type SimReply =
   | { kind: 'error'; status: number; type: string; message?: string; retryAfterSeconds?: number }
   | { kind: 'stream_error'; type: string; message?: string; afterText?: string }
   | { kind: 'stall'; ms: number; then?: SimReply }
+  /**
+   * A model that pauses mid-answer: streams `text`, holds the stream open until `release` settles, then streams
+   * `rest` and ends (a non-stream request gets the whole message once released). A client that goes away first
+   * gets nothing more.
+   */
+  | { kind: 'held_text'; text: string; release: Promise<unknown>; rest?: string }
   | { kind: 'disconnect' }
   /**
    * A 200 JSON message (also to a stream request) that breaks the wire format: the message a `text` reply
@@ -245,6 +251,8 @@ export class AnthropicSimulator {
       case 'stall':
         if (!(await waitUnlessClosed(res, reply.ms))) return;
         return this.answer(res, requestId, request, reply.then ?? this.fallback(request));
+      case 'held_text':
+        return sendHeldText(res, reply, body);
       case 'disconnect':
         res.socket?.destroy();
         return;
@@ -350,9 +358,9 @@ function sseFrame(event: string, data: object): string {
 /** message_start (empty content, input usage), ping, then the blocks as deltas, message_delta and message_stop. */
 function streamFrames(message: SimMessage): string {
   return [
-    ...messageOpeningFrames(message),
+    ...messageStartFrames(message),
     ...message.content.flatMap((block, index) => [...blockOpeningFrames(block, index), blockStopFrame(index)]),
-    ...closingFrames(message),
+    ...messageEndFrames(message),
   ].join('');
 }
 
@@ -361,21 +369,21 @@ async function sendPacedStream(res: ServerResponse, message: SimMessage, pace: S
   if (res.destroyed) return;
   const [block] = message.content as [TextBlock]; // a text reply's only block
   const [start, ...deltas] = blockOpeningFrames(block, 0, pace.deltas);
-  res.writeHead(200, STREAM_HEADERS).write([...messageOpeningFrames(message), start].join(''));
+  res.writeHead(200, STREAM_HEADERS).write([...messageStartFrames(message), start].join(''));
   for (const [index, delta] of deltas.entries()) {
     if (!(await waitUnlessClosed(res, index === 0 ? pace.firstDeltaMs : pace.intervalMs))) return;
     pace.onDelta?.(index);
     res.write(delta);
   }
-  res.end([blockStopFrame(0), ...closingFrames(message)].join(''));
+  res.end([blockStopFrame(0), ...messageEndFrames(message)].join(''));
 }
 
 /** message_start with no content yet and the input usage, then a ping. */
-function messageOpeningFrames(message: SimMessage): string[] {
+function messageStartFrames(message: SimMessage): string[] {
   return openingFrames({ ...message, content: [], stop_reason: null, usage: { ...message.usage, output_tokens: 0 } });
 }
 
-function closingFrames({ stop_reason: stopReason, stop_sequence: stopSequence, usage }: SimMessage): string[] {
+function messageEndFrames({ stop_reason: stopReason, stop_sequence: stopSequence, usage }: SimMessage): string[] {
   return [
     sseFrame('message_delta', {
       type: 'message_delta',
@@ -384,6 +392,28 @@ function closingFrames({ stop_reason: stopReason, stop_sequence: stopSequence, u
     }),
     sseFrame('message_stop', { type: 'message_stop' }),
   ];
+}
+
+/** One text block, written in two parts with the stream held open between them. */
+async function sendHeldText(
+  res: ServerResponse,
+  reply: Extract<SimReply, { kind: 'held_text' }>,
+  body: MessagesBody,
+): Promise<void> {
+  const rest = reply.rest ?? '';
+  const message = buildMessage({ kind: 'text', text: reply.text + rest }, body);
+  if (body.stream !== true) {
+    if (await releasedUnlessClosed(res, reply.release)) sendJson(res, 200, message);
+    return;
+  }
+  if (res.destroyed) return;
+  res.writeHead(200, STREAM_HEADERS);
+  res.write([...messageStartFrames(message), ...blockOpeningFrames({ type: 'text', text: reply.text }, 0)].join(''));
+  if (!(await releasedUnlessClosed(res, reply.release))) return;
+  const restDeltas = splitEvenly(rest).map((text) =>
+    sseFrame('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }),
+  );
+  res.end([...restDeltas, blockStopFrame(0), ...messageEndFrames(message)].join(''));
 }
 
 /** A stream that starts normally, optionally writes some text, then fails the way the real API does mid-stream. */
@@ -419,8 +449,8 @@ function blockStopFrame(index: number): string {
   return sseFrame('content_block_stop', { type: 'content_block_stop', index });
 }
 
-/** Up to `pieces` pieces, never cutting a surrogate pair. */
-function splitEvenly(text: string, pieces: number): string[] {
+/** Up to `pieces` pieces (DELTAS_PER_BLOCK unless told), never cutting a surrogate pair. */
+function splitEvenly(text: string, pieces = DELTAS_PER_BLOCK): string[] {
   const size = Math.ceil(text.length / pieces);
   const parts: string[] = [];
   for (let start = 0; start < text.length;) {
@@ -434,6 +464,20 @@ function splitEvenly(text: string, pieces: number): string[] {
 
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
+}
+
+/** Resolves true once `release` settles, or false as soon as the client goes away (then nothing must be written). */
+function releasedUnlessClosed(res: ServerResponse, release: Promise<unknown>): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onClose = (): void => resolve(false);
+    res.once('close', onClose);
+    const settled = (): void => {
+      res.off('close', onClose);
+      resolve(!res.destroyed);
+    };
+    release.then(settled, settled);
+  });
 }
 
 /** Resolves true after `ms`, or false as soon as the client goes away (then nothing must be written). */

@@ -65,6 +65,10 @@ export class AnthropicLlmClient extends LlmClient {
           emitted = true;
           onTextDelta?.(text);
         });
+        if (options.onUsage) {
+          const onUsage = options.onUsage;
+          stream.on('streamEvent', (_event, snapshot) => onUsage(snapshot.usage));
+        }
         return assertWellFormed(await stream.finalMessage());
       } catch (error) {
         if (emitted || attempt >= this.maxRetries || !isTransientStreamError(error) || options.signal?.aborted) {

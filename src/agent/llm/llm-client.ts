@@ -6,6 +6,8 @@ export type LlmRequest = Omit<Anthropic.Messages.MessageCreateParamsNonStreaming
 export interface LlmCallOptions {
   signal?: AbortSignal;
   onTextDelta?: (text: string) => void;
+  /** A streamed call's usage so far (input at its start, output as it grows): what a cut-off call still cost. */
+  onUsage?: (usage: Anthropic.Messages.Usage) => void;
 }
 
 /** Claude, behind a token so tests can swap it; failures are AppErrors with the SPEC §4 codes. */

@@ -37,11 +37,19 @@ describe(parseMcpConfig.name, () => {
     );
 
     expect(servers).toEqual([
-      { name: 'tasks', enabled: true, allowedTools: ['list_tasks'], kind: 'builtin', builtin: 'tasks' },
+      {
+        name: 'tasks',
+        enabled: true,
+        allowedTools: ['list_tasks'],
+        requireApproval: 'never',
+        kind: 'builtin',
+        builtin: 'tasks',
+      },
       {
         name: 'files',
         enabled: true,
         timeoutMs: 5000,
+        requireApproval: 'never',
         kind: 'stdio',
         command: 'npx',
         args: ['-y', 'files-mcp'],
@@ -51,6 +59,7 @@ describe(parseMcpConfig.name, () => {
       {
         name: 'github',
         enabled: false,
+        requireApproval: 'never',
         kind: 'http',
         url: 'https://mcp.example.com/mcp',
         headers: { Authorization: 'Bearer {{user_token}}', 'X-User': '{{ user_id }}' },
@@ -93,6 +102,58 @@ describe(parseMcpConfig.name, () => {
       'mcpServers.nothing: needs one of command (stdio), url (Streamable HTTP) or builtin',
       'mcpServers.both: set only one of command, url',
       'mcpServers.todo.builtin: unknown built-in server (available: tasks)',
+    ]);
+  });
+
+  it('reads require_approval of every kind of server: never (the default), always, or a list of tools', () => {
+    const servers = parseMcpConfig(
+      {
+        mcpServers: {
+          tasks: { builtin: 'tasks', require_approval: { tools: ['delete_task', 'not_listed_yet'] } },
+          mail: { url: 'https://mail.example.com/mcp', require_approval: 'always' },
+          files: { command: 'files-mcp', require_approval: 'never' },
+          search: { command: 'search-mcp' },
+        },
+      },
+      BASE_DIR,
+      OPTIONS,
+    );
+
+    expect(servers.map((server) => [server.name, server.requireApproval])).toEqual([
+      ['tasks', { tools: ['delete_task', 'not_listed_yet'] }],
+      ['mail', 'always'],
+      ['files', 'never'],
+      ['search', 'never'],
+    ]);
+  });
+
+  it('names every bad require_approval by its path', () => {
+    const server = (require_approval: unknown) => ({ builtin: 'tasks', require_approval });
+
+    expect(
+      problemsOf({
+        mcpServers: {
+          word: server('sometimes'),
+          number: server(1),
+          list: server(['delete_task']),
+          empty: server({ tools: [] }),
+          numbers: server({ tools: ['delete_task', 2] }),
+          blank: server({ tools: [''] }),
+          text: server({ tools: 'delete_task' }),
+          none: server({}),
+          extra: server({ tools: ['delete_task'], servers: ['x'] }),
+        },
+      }),
+    ).toEqual([
+      'mcpServers.word.require_approval: must be "never", "always" or { "tools": ["<tool>", …] }',
+      'mcpServers.number.require_approval: must be "never", "always" or { "tools": ["<tool>", …] }',
+      'mcpServers.list.require_approval: must be "never", "always" or { "tools": ["<tool>", …] }',
+      'mcpServers.empty.require_approval.tools: must name at least one tool',
+      'mcpServers.numbers.require_approval.tools[1]: Invalid input: expected string, received number',
+      'mcpServers.blank.require_approval.tools[0]: must not be empty',
+      'mcpServers.text.require_approval.tools: Invalid input: expected array, received string',
+      'mcpServers.none.require_approval.tools: Invalid input: expected array, received undefined',
+      'mcpServers.extra.require_approval.servers: unknown key',
     ]);
   });
 

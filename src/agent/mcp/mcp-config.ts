@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../config/app-config';
+import type { ApprovalRequirement } from './mcp-server-definition';
 import { HEADER_PLACEHOLDERS, hasUnsafeHeaderChars, isHeaderPlaceholder, placeholdersIn } from './header-template';
 
 const MCP_SERVER_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -26,6 +27,7 @@ interface McpServerConfigBase {
   enabled: boolean;
   timeoutMs?: number;
   allowedTools?: string[];
+  requireApproval: ApprovalRequirement;
 }
 
 export type McpServerConfig = McpServerConfigBase &
@@ -41,10 +43,24 @@ export interface McpConfigOptions {
   canSignTokens: boolean;
 }
 
+const requireApprovalSchema = z
+  .union(
+    [
+      z.enum(['never', 'always']),
+      z.strictObject({
+        // A tool the server does not list (yet) is fine: it may come with a later version of the server.
+        tools: z.array(z.string().min(1, 'must not be empty')).min(1, 'must name at least one tool'),
+      }),
+    ],
+    'must be "never", "always" or { "tools": ["<tool>", …] }',
+  )
+  .default('never');
+
 const common = {
   timeout_ms: z.number().int().min(100).max(600_000).optional(),
   allowed_tools: z.array(z.string().min(1)).optional(),
   enabled: z.boolean().default(true),
+  require_approval: requireApprovalSchema,
 };
 
 const stringMap = (check: (key: string, value: string, ctx: z.RefinementCtx) => void) =>
@@ -176,13 +192,14 @@ function parseServer(path: string[], entry: unknown, baseDir: string, options: M
 
 function base(
   name: string,
-  data: { enabled: boolean; timeout_ms?: number; allowed_tools?: string[] },
+  data: { enabled: boolean; timeout_ms?: number; allowed_tools?: string[]; require_approval: ApprovalRequirement },
 ): McpServerConfigBase {
   return {
     name,
     enabled: data.enabled,
     ...(data.timeout_ms !== undefined && { timeoutMs: data.timeout_ms }),
     ...(data.allowed_tools !== undefined && { allowedTools: data.allowed_tools }),
+    requireApproval: data.require_approval,
   };
 }
 
@@ -205,6 +222,11 @@ function describeIssue(prefix: PropertyKey[], issue: z.core.$ZodIssue): string[]
   const path = [...prefix, ...issue.path];
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => `${formatPath([...path, key])}: unknown key`);
+  }
+  if (issue.code === 'invalid_union') {
+    // The one alternative whose outer shape the value has says best what is wrong inside it.
+    const shaped = issue.errors.filter((issues) => issues.some((inner) => inner.path.length > 0));
+    if (shaped.length === 1) return shaped[0].flatMap((inner) => describeIssue(path, inner));
   }
   return [`${formatPath(path)}: ${issue.message}`];
 }

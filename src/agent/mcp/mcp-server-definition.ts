@@ -6,6 +6,9 @@ export type McpTransportDefinition =
   | { type: 'http'; url: string; headers?: Record<string, string> }
   | { type: 'in-memory'; createServer: () => McpServer };
 
+/** Which of a server's tools run only once the user approved the call (SPEC §5.3). */
+export type ApprovalRequirement = 'never' | 'always' | { tools: string[] };
+
 export interface McpServerDefinition {
   /** Unique; also the prefix of its tools' names when two servers offer the same tool name. */
   name: string;
@@ -13,6 +16,8 @@ export interface McpServerDefinition {
   /** Per-call timeout; falls back to `CHAT_TOOL_TIMEOUT_MS`. */
   timeoutMs?: number;
   allowedTools?: string[];
+  /** Set by the operator only: outside servers' annotations (`destructiveHint`) never decide it. Absent: never. */
+  requireApproval?: ApprovalRequirement;
 }
 
 export const MCP_SERVER_DEFINITIONS = Symbol('MCP_SERVER_DEFINITIONS');

@@ -37,9 +37,9 @@ describe(mcpServerDefinitions.name, () => {
     ]);
   });
 
-  it('offers exactly the enabled servers the file lists, a builtin entry as that built-in server', () => {
+  it('offers exactly the enabled servers the file lists, a builtin entry as that built-in server, with their settings', () => {
     const config = configWith({
-      todo: { builtin: 'tasks', allowed_tools: ['list_tasks'], timeout_ms: 2000 },
+      todo: { builtin: 'tasks', allowed_tools: ['list_tasks'], timeout_ms: 2000, require_approval: { tools: ['x'] } },
       files: { command: 'node', args: ['server.js'] },
       off: { url: 'https://example.com/mcp', enabled: false },
     });
@@ -52,8 +52,13 @@ describe(mcpServerDefinitions.name, () => {
         transport: { type: 'in-memory', createServer: expect.any(Function) },
         allowedTools: ['list_tasks'],
         timeoutMs: 2000,
+        requireApproval: { tools: ['x'] },
       },
-      { name: 'files', transport: { type: 'stdio', command: 'node', args: ['server.js'], env: {}, cwd: dir } },
+      {
+        name: 'files',
+        transport: { type: 'stdio', command: 'node', args: ['server.js'], env: {}, cwd: dir },
+        requireApproval: 'never',
+      },
     ]);
   });
 

@@ -33,6 +33,7 @@ function toDefinition(server: McpServerConfig, builtins: BuiltinMcpServer[]): Mc
     transport: toTransport(server, builtins),
     ...(server.timeoutMs !== undefined && { timeoutMs: server.timeoutMs }),
     ...(server.allowedTools !== undefined && { allowedTools: server.allowedTools }),
+    requireApproval: server.requireApproval,
   };
 }
 

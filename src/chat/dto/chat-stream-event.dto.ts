@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import { ApiProperty, PickType } from '@nestjs/swagger';
 import type { AgentEvent } from '../../agent/agent-turn';
 import { ProblemDto } from '../../common/problem/problem.dto';
+import { PendingApprovalDto } from '../approvals/dto/pending-approval.dto';
 import { ChatTurnDto } from './chat-turn.dto';
 import { ToolCallDto } from './message.dto';
 
@@ -31,7 +32,12 @@ function ChatStreamEvent<T>(event: string, data: Type<T>, description: string) {
     @ApiProperty({ enum: [event], description: 'The `event:` line.' })
     event: string;
 
-    @ApiProperty({ pattern: '^[1-9][0-9]*$', maxLength: 16, description: 'The `id:` line: 1, 2, 3… within a turn, the same in every stream of it (resume after it with `Last-Event-ID`).' })
+    @ApiProperty({
+      pattern: '^[1-9][0-9]*$',
+      maxLength: 16,
+      description:
+        'The `id:` line: 1, 2, 3… within a turn, the same in every stream of it (resume after it with `Last-Event-ID`).',
+    })
     id: string;
 
     @ApiProperty({ type: data, description })
@@ -60,6 +66,11 @@ export class ToolFinishedEventDto extends ChatStreamEvent(
   ToolFinishedDataDto,
   'A tool call returned (`is_error` when the tool failed; the turn goes on).',
 ) {}
+export class ApprovalRequiredEventDto extends ChatStreamEvent(
+  'approval.required',
+  PendingApprovalDto,
+  'A tool call waits for the user’s decision; `turn.completed` (`stop_reason: "approval_required"`) follows.',
+) {}
 export class TurnCompletedEventDto extends ChatStreamEvent(
   'turn.completed',
   ChatTurnDto,
@@ -77,6 +88,7 @@ export const CHAT_STREAM_EVENTS = {
   'text.delta': TextDeltaEventDto,
   'tool.started': ToolStartedEventDto,
   'tool.finished': ToolFinishedEventDto,
+  'approval.required': ApprovalRequiredEventDto,
   'turn.completed': TurnCompletedEventDto,
   'turn.failed': TurnFailedEventDto,
 } as const;

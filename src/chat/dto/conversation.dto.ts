@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PendingApprovalDto } from '../approvals/dto/pending-approval.dto';
 
 export class ActiveTurnDto {
   @ApiProperty({ format: 'uuid' })
@@ -24,6 +25,12 @@ export class ConversationDto {
   /** The turn running now, to attach to after a reload (`GET .../turns/{turn_id}/events`); null when idle. */
   @ApiProperty({ type: ActiveTurnDto, nullable: true })
   active_turn: ActiveTurnDto | null;
+  /**
+   * The tool calls the last turn waits on (SPEC §5.3): decide them before the next message; empty when none.
+   * The turn's tool calls in history carry `status: "awaiting_approval"` meanwhile.
+   */
+  @ApiProperty({ type: [PendingApprovalDto] })
+  pending_approvals: PendingApprovalDto[];
 }
 
 export class ConversationPageDto {

@@ -2,6 +2,9 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ERROR_CODE_NAMES } from '../../common/errors/error-code';
 import { MESSAGE_STATUSES, type MessageRole, type MessageStatus } from '../entities/message.entity';
 
+export const TOOL_CALL_APPROVAL_STATUSES = ['awaiting_approval', 'approved', 'denied'] as const;
+type ToolCallApprovalStatus = (typeof TOOL_CALL_APPROVAL_STATUSES)[number];
+
 export class ToolCallDto {
   /** The model's tool_use id. */
   id: string;
@@ -14,6 +17,12 @@ export class ToolCallDto {
   @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }] })
   result: unknown;
   is_error: boolean;
+  /**
+   * Only on calls that needed the user's approval: `awaiting_approval` while the turn waits (`result` null),
+   * then `approved` or `denied` (a denied call did not run; its result says why).
+   */
+  @ApiProperty({ enum: TOOL_CALL_APPROVAL_STATUSES, required: false })
+  status?: ToolCallApprovalStatus;
 }
 
 export class MessageDto {

@@ -37,6 +37,10 @@ export class ConversationEntity {
   @Column({ name: 'cancel_requested_at', type: 'timestamptz', nullable: true })
   cancelRequestedAt: Date | null;
 
+  /** The turn paused for the user's approval: until it is decided (or expires) the conversation takes no message. */
+  @Column({ name: 'awaiting_approval_turn_id', type: 'uuid', nullable: true })
+  awaitingApprovalTurnId: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

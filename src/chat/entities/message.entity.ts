@@ -9,11 +9,17 @@ import {
   PrimaryGeneratedColumn,
   Unique,
 } from 'typeorm';
-import type { StoredToolCall, StoredUsage, TranscriptMessage } from '../../agent/agent-turn';
+import type { PendingToolCall, StoredToolCall, StoredUsage, TranscriptMessage } from '../../agent/agent-turn';
 import { ConversationEntity } from './conversation.entity';
 
 /** The jsonb columns hold the agent's records of a turn, as it returned them. */
 export type { StoredToolCall, StoredUsage, TranscriptMessage };
+
+/** `messages.paused_turn`: the rounds used so far and every call of the round the turn paused on. */
+export interface PausedTurnState {
+  tool_rounds: number;
+  pending: PendingToolCall[];
+}
 
 export type MessageRole = 'user' | 'assistant';
 /** `pending` while its turn runs; `failed` with an `error_code` when the turn failed. */
@@ -74,6 +80,10 @@ export class MessageEntity {
   /** Assistant only: the turn's Anthropic messages (all rounds), replayed as context in later turns. */
   @Column({ type: 'jsonb', nullable: true })
   transcript: TranscriptMessage[] | null;
+
+  /** Assistant only, while its turn waits for approval: what the resume needs beyond the transcript. */
+  @Column({ name: 'paused_turn', type: 'jsonb', nullable: true })
+  pausedTurn: PausedTurnState | null;
 
   /** User messages: the id of the turn's terminal event, kept after its event log expired. */
   @Column({ name: 'last_event_id', type: 'integer', nullable: true })

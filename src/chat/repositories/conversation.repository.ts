@@ -30,6 +30,7 @@ export type DeleteOutcome = 'deleted' | 'not_found' | 'busy';
 /** `interrupted`: the turns of a dead replica this attempt marked failed. */
 export type LeaseAttempt =
   | { state: 'acquired'; messageId: string; seq: number; interrupted: TurnRef[] }
+  | { state: 'awaiting_approval'; turnId: string }
   | { state: 'busy' | 'not_found' };
 
 // PostgreSQL keeps microseconds; a JS Date does not, so the cursor carries the exact text form.
@@ -99,7 +100,10 @@ export class ConversationRepository {
       const interrupted = row.interrupted.map((turnId) => ({ userId, conversationId: id, turnId }));
       return { state: 'acquired', messageId: row.id, seq: row.seq, interrupted };
     }
-    return { state: (await this.findForUser(userId, id)) ? 'busy' : 'not_found' };
+    const conversation = await this.findForUser(userId, id);
+    if (conversation?.awaitingApprovalTurnId)
+      return { state: 'awaiting_approval', turnId: conversation.awaitingApprovalTurnId };
+    return { state: conversation ? 'busy' : 'not_found' };
   }
 
   /** `held` false when the lease is no longer this owner's (it expired and another turn took it). */
@@ -116,7 +120,12 @@ export class ConversationRepository {
 
   /** The turn asked to stop (`turnId`, or whichever runs when omitted), or null when none is running. */
   async requestCancel(userId: string, conversationId: string, turnId?: string): Promise<string | null> {
-    const [row] = await this.statements.rows(REQUEST_CANCEL, [conversationId, userId, turnId ?? null, TURN_CANCEL_CHANNEL]);
+    const [row] = await this.statements.rows(REQUEST_CANCEL, [
+      conversationId,
+      userId,
+      turnId ?? null,
+      TURN_CANCEL_CHANNEL,
+    ]);
     return row?.turn_id ?? null;
   }
 

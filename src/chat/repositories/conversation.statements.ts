@@ -24,8 +24,9 @@ export const CREATE_WITH_FIRST_MESSAGE_WITHIN_QUOTA = new PreparedStatement<{
 /**
  * The lease when free or expired, the dead turn's pending message marked interrupted, and the new user
  * message (pending) under the bumped counter: seqs come from the counter, under the row lock, so they
- * have no gaps or duplicates. Sibling CTEs share one snapshot, so `interrupted` never sees the row
- * `appended` inserts. No row: the lease is taken, or the conversation is not the user's.
+ * have no gaps or duplicates. The turns interrupted are their user messages (a resumed turn's paused answer is
+ * pending too). Sibling CTEs share one snapshot, so `interrupted` never sees the row
+ * `appended` inserts. No row: the lease is taken, a turn waits for approval, or the conversation is not the user's.
  */
 export const ACQUIRE_LEASE_AND_APPEND = new PreparedStatement<{ id: string; seq: number; interrupted: string[] }>(
   'chat_acquire_lease_and_append',
@@ -35,17 +36,19 @@ export const ACQUIRE_LEASE_AND_APPEND = new PreparedStatement<{ id: string; seq:
          message_count = message_count + 1, updated_at = now(),
          active_turn_id = $6, active_turn_started_at = now(), cancel_requested_at = NULL
      WHERE id = $1 AND user_id = $2 AND (lease_expires_at IS NULL OR lease_expires_at < now())
+       AND awaiting_approval_turn_id IS NULL
      RETURNING id, message_count
    ), interrupted AS (
      UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
      WHERE conversation_id IN (SELECT id FROM lease) AND status = 'pending'
-     RETURNING id
+     RETURNING id, role
    ), appended AS (
      INSERT INTO messages (id, conversation_id, user_id, seq, role, content, status)
      SELECT $6, lease.id, $2, lease.message_count, 'user', $5, 'pending' FROM lease
      RETURNING id, seq
    )
-   SELECT appended.id, appended.seq, (SELECT coalesce(array_agg(id::text), '{}') FROM interrupted) AS interrupted
+   SELECT appended.id, appended.seq,
+          (SELECT coalesce(array_agg(id::text), '{}') FROM interrupted WHERE role = 'user') AS interrupted
    FROM appended`,
 );
 
@@ -94,8 +97,10 @@ export const FAIL_EXPIRED_TURNS = new PreparedStatement<{ id: string; conversati
         cancel_requested_at = NULL
     WHERE lease_expires_at < now()
     RETURNING id
+  ), failed AS (
+    UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
+    WHERE conversation_id IN (SELECT id FROM expired) AND status = 'pending'
+    RETURNING id, conversation_id, user_id, role
   )
-  UPDATE messages SET status = 'failed', error_code = 'turn_interrupted'
-  WHERE conversation_id IN (SELECT id FROM expired) AND status = 'pending'
-  RETURNING id, conversation_id, user_id`,
+  SELECT id, conversation_id, user_id FROM failed WHERE role = 'user'`,
 );

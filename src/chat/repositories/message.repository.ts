@@ -4,6 +4,7 @@ import { PreparedStatements } from '../../database/prepared-statements';
 import { toStorableJson, toStorableText } from '../../common/validation/storable-text';
 import {
   MessageEntity,
+  type PausedTurnState,
   type StoredToolCall,
   type StoredUsage,
   type TranscriptMessage,
@@ -23,6 +24,13 @@ import {
 } from './message.statements';
 
 export type { ContextRow, StoredAnswer, StoredMessageRef, StoredTurn } from './message.statements';
+
+/** A turn that pauses: its state on the answer, and one approval per call that waits for the user. */
+export interface TurnPause {
+  state: PausedTurnState;
+  approvals: { id: string; toolCallId: string; tool: string; server: string; arguments: Record<string, unknown> }[];
+  ttlMs: number;
+}
 
 export interface AssistantMessageInput {
   content: string;
@@ -69,9 +77,11 @@ export class MessageRepository {
   async completeTurn(
     userId: string,
     conversationId: string,
-    turn: { userMessageId: string; leaseOwner: string },
+    turn: { userMessageId: string; leaseOwner: string; answerMessageId?: string },
     answer: AssistantMessageInput,
-  ): Promise<StoredMessageRef | null> {
+    pause?: TurnPause,
+  ): Promise<(StoredMessageRef & { approvalsExpireAt: Date }) | null> {
+    const approvals = pause?.approvals ?? [];
     const rows = await this.statements.rows(COMPLETE_TURN, [
       conversationId,
       userId,
@@ -83,8 +93,17 @@ export class MessageRepository {
       answer.stopReason,
       JSON.stringify(answer.usage),
       toStorableJson(answer.transcript),
+      turn.answerMessageId ?? null,
+      pause ? toStorableJson(pause.state) : null,
+      pause?.ttlMs ?? 0,
+      approvals.map((approval) => approval.id),
+      approvals.map((approval) => approval.toolCallId),
+      approvals.map((approval) => approval.tool),
+      approvals.map((approval) => approval.server),
+      approvals.map((approval) => toStorableJson(approval.arguments)),
     ]);
-    return rows[0] ?? null;
+    const [row] = rows;
+    return row ? { id: row.id, seq: row.seq, approvalsExpireAt: new Date(row.approvals_expire_at) } : null;
   }
 
   async findTurn({ userId, conversationId, turnId }: TurnRef): Promise<StoredTurn | null> {
@@ -92,7 +111,11 @@ export class MessageRepository {
     return row ?? null;
   }
 
-  async findAnswer(userId: string, conversationId: string, turn: Pick<StoredTurn, 'seq'>): Promise<StoredAnswer | null> {
+  async findAnswer(
+    userId: string,
+    conversationId: string,
+    turn: Pick<StoredTurn, 'seq'>,
+  ): Promise<StoredAnswer | null> {
     const [row] = await this.statements.rows(TURN_ANSWER, [conversationId, userId, turn.seq + 1]);
     return row ?? null;
   }

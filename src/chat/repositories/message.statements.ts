@@ -20,33 +20,50 @@ export type StoredAnswer = Pick<MessageEntity, 'id' | 'content'> & {
 /** A stored message in the form the context window needs. */
 export type ContextRow = Pick<MessageEntity, 'seq' | 'role' | 'content' | 'transcript'>;
 
-/** The newest completed messages before a seq (failed turns never reach the model), newest first. */
+/** The newest completed messages before a seq (failed and paused turns never reach the model), newest first. */
 export const CONTEXT_ROWS = new PreparedStatement<ContextRow>(
   'chat_context_rows',
   `SELECT seq, role, content, transcript FROM messages
-   WHERE conversation_id = $1 AND user_id = $2 AND seq < $3 AND status = 'completed'
+   WHERE conversation_id = $1 AND user_id = $2 AND seq < $3 AND status = 'completed' AND paused_turn IS NULL
    ORDER BY seq DESC LIMIT $4`,
 );
 
 /**
  * The answer, the user message's completion and the lease's release together, only while the lease is
- * still this turn's: sibling CTEs all run, so `answered` is conditioned on `c` having matched.
+ * still this turn's: sibling CTEs all run, so every write is conditioned on `c` having matched. A resumed turn
+ * ($11) updates its paused answer in place; one that pauses ($12) stores its approvals ($14..$18, expiring
+ * after $13 ms) and marks the conversation as waiting for them.
  */
-export const COMPLETE_TURN = new PreparedStatement<StoredMessageRef>(
+export const COMPLETE_TURN = new PreparedStatement<StoredMessageRef & { approvals_expire_at: Date }>(
   'chat_complete_turn',
   `
   WITH c AS (
     UPDATE conversations
-    SET message_count = message_count + 1, updated_at = now(), lease_owner = NULL, lease_expires_at = NULL,
-        active_turn_id = NULL, active_turn_started_at = NULL, cancel_requested_at = NULL
+    SET message_count = message_count + CASE WHEN $11::uuid IS NULL THEN 1 ELSE 0 END, updated_at = now(),
+        lease_owner = NULL, lease_expires_at = NULL, active_turn_id = NULL, active_turn_started_at = NULL,
+        cancel_requested_at = NULL, awaiting_approval_turn_id = CASE WHEN $12::jsonb IS NULL THEN NULL ELSE $4::uuid END
     WHERE id = $1 AND user_id = $2 AND lease_owner = $3
-    RETURNING message_count
+    RETURNING message_count, now() + make_interval(secs => $13 / 1000.0) AS approvals_expire_at
   ), answered AS (
     UPDATE messages SET status = 'completed' WHERE id = $4 AND user_id = $2 AND EXISTS (SELECT 1 FROM c)
+  ), asked AS (
+    INSERT INTO approvals (id, user_id, conversation_id, turn_id, tool_call_id, tool, server, arguments, status, expires_at)
+    SELECT a.id, $2, $1, $4, a.tool_call_id, a.tool, a.server, a.arguments, 'pending', c.approvals_expire_at
+    FROM c, unnest($14::uuid[], $15::text[], $16::text[], $17::text[], $18::jsonb[]) AS a(id, tool_call_id, tool, server, arguments)
+  ), inserted AS (
+    INSERT INTO messages (conversation_id, user_id, seq, role, content, status, tool_calls, model, stop_reason, usage, transcript, paused_turn)
+    SELECT $1, $2, c.message_count, 'assistant', $5, 'completed', $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $12::jsonb
+    FROM c WHERE $11::uuid IS NULL
+    RETURNING id, seq
+  ), updated AS (
+    UPDATE messages
+    SET content = $5, status = 'completed', tool_calls = $6::jsonb, model = $7, stop_reason = $8, usage = $9::jsonb,
+        transcript = $10::jsonb, paused_turn = $12::jsonb
+    WHERE id = $11::uuid AND user_id = $2 AND conversation_id = $1 AND EXISTS (SELECT 1 FROM c)
+    RETURNING id, seq
   )
-  INSERT INTO messages (conversation_id, user_id, seq, role, content, status, tool_calls, model, stop_reason, usage, transcript)
-  SELECT $1, $2, c.message_count, 'assistant', $5, 'completed', $6::jsonb, $7, $8, $9::jsonb, $10::jsonb FROM c
-  RETURNING id, seq`,
+  SELECT answer.id, answer.seq, c.approvals_expire_at
+  FROM (SELECT * FROM inserted UNION ALL SELECT * FROM updated) answer, c`,
 );
 
 /** A turn is its user message: its state, for the events and cancel routes. */

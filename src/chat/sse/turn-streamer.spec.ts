@@ -21,9 +21,9 @@ describe(TurnStreamer.name, () => {
       },
     } as unknown as FastifyReply;
 
-    await expect(new TurnStreamer({} as TurnEvents, config, {} as Metrics).stream({} as FastifyRequest, reply, turn)).rejects.toThrow(
-      'socket closed',
-    );
+    await expect(
+      new TurnStreamer({} as TurnEvents, config, {} as Metrics).stream({} as FastifyRequest, reply, turn),
+    ).rejects.toThrow('socket closed');
 
     expect(runner.run).not.toHaveBeenCalled();
     expect(runner.abandon).toHaveBeenCalledTimes(1);

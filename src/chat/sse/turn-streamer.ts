@@ -29,7 +29,11 @@ export class TurnStreamer {
   ) {}
 
   /** Takes the response over from Fastify: the caller must not send anything after this. */
-  async stream(request: FastifyRequest, reply: FastifyReply, turn: StartedTurn | ReplayedTurn | AttachedTurn): Promise<void> {
+  async stream(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    turn: StartedTurn | ReplayedTurn | AttachedTurn,
+  ): Promise<void> {
     try {
       if (turn.kind === 'started') return await this.streamLive(request, reply, turn);
       const after = turn.kind === 'attached' ? turn.after : turn.resumeAfter;
@@ -66,17 +70,24 @@ export class TurnStreamer {
     await this.pipe(reply, stream, (send) => this.turnEvents.follow(ref, from, send));
   }
 
+  /** Ends once the turn is stored and counted, not only streamed: the stream's end means the turn's end. */
   private async streamLive(request: FastifyRequest, reply: FastifyReply, turn: StartedTurn): Promise<void> {
     const stream = this.open(request, reply);
-    await this.pipe(reply, stream, (send) => {
-      const follower = this.turnEvents.followLive(turn.ref, send);
-      turn.run().catch((error: unknown) => {
-        const problem = this.report(request, error);
-        // The turn's own `turn.failed` normally ended the stream already; this covers a failure before it.
-        follower.finishWith({ seq: follower.last + 1, type: 'turn.failed', data: problem });
-      });
-      return follower;
-    });
+    let ran: Promise<unknown> = Promise.resolve();
+    await this.pipe(
+      reply,
+      stream,
+      (send) => {
+        const follower = this.turnEvents.followLive(turn.ref, turn.eventsAfter, send);
+        ran = turn.run().catch((error: unknown) => {
+          const problem = this.report(request, error);
+          // The turn's own `turn.failed` normally ended the stream already; this covers a failure before it.
+          follower.finishWith({ seq: follower.last + 1, type: 'turn.failed', data: problem });
+        });
+        return follower;
+      },
+      () => ran,
+    );
   }
 
   private open(request: FastifyRequest, reply: FastifyReply): SseStream {
@@ -95,12 +106,14 @@ export class TurnStreamer {
     reply: FastifyReply,
     stream: SseStream,
     start: (send: (event: TurnEventRecord) => void) => TurnFollower,
+    settled: () => Promise<unknown> = () => Promise.resolve(),
   ): Promise<void> {
     const follower = start((event) => stream.send(event.seq, event.type, event.data));
     const stop = () => follower.stop();
     reply.raw.once('close', stop);
     try {
       await follower.ended;
+      await settled();
     } finally {
       reply.raw.off('close', stop);
       stream.end();

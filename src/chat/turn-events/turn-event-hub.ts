@@ -2,7 +2,13 @@ import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap
 import { AppConfig } from '../../config/app-config';
 import { DatabaseNotifications } from '../../database/database-notifications';
 import { TURN_EVENTS_CHANNEL, type TurnEventRecord, type TurnRef } from './turn-event';
-import { TurnEventRepository } from './turn-event.repository';
+import { REPLAY_PAGE_SIZE, TurnEventRepository } from './turn-event.repository';
+
+/**
+ * With LISTEN, watched turns of other replicas are also read at this interval: a notification lost while the
+ * connection was down, or swallowed by an undeclared transaction pooler, delays an event, never loses it.
+ */
+export const LISTEN_SAFETY_POLL_MS = 2_000;
 
 /** Someone on this replica following a turn: it has everything up to `last`. */
 export interface TurnWatcher {
@@ -14,7 +20,8 @@ export interface TurnWatcher {
 
 /** A turn running on this replica: its events so far, including those not yet written to the log. */
 export interface LocalTurnEvents {
-  after(seq: number): TurnEventRecord[];
+  /** Undefined when memory does not reach back to `seq` (a resumed turn's earlier events): read the log. */
+  after(seq: number): TurnEventRecord[] | undefined;
 }
 
 /**
@@ -40,8 +47,10 @@ export class TurnEventHub implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   onApplicationBootstrap(): void {
-    if (this.notifications.mode !== 'poll') return;
-    this.pollTimer = setInterval(() => this.changedAll(), this.config.chat.turnEventsPollMs);
+    const { mode } = this.notifications;
+    if (mode === 'local') return;
+    const intervalMs = mode === 'poll' ? this.config.chat.turnEventsPollMs : LISTEN_SAFETY_POLL_MS;
+    this.pollTimer = setInterval(() => this.changedAll(), intervalMs);
     this.pollTimer.unref();
   }
 
@@ -88,22 +97,36 @@ export class TurnEventHub implements OnApplicationBootstrap, BeforeApplicationSh
     }
     const state = { again: false };
     this.reading.set(turnId, state);
-    void this.readFor(turnId, state).finally(() => this.reading.delete(turnId));
+    void this.readFor(turnId, state);
   }
 
   private changedAll(): void {
     for (const turnId of this.watchers.keys()) this.changed(turnId);
   }
 
+  /** A change signalled after the last `again` check, while the read was ending, starts another read. */
   private async readFor(turnId: string, state: { again: boolean }): Promise<void> {
+    try {
+      await this.readWhileChanged(turnId, state);
+    } finally {
+      this.reading.delete(turnId);
+      if (state.again) this.changed(turnId);
+    }
+  }
+
+  private async readWhileChanged(turnId: string, state: { again: boolean }): Promise<void> {
     do {
       state.again = false;
       const watchers = [...(this.watchers.get(turnId) ?? [])];
       if (watchers.length === 0) return;
-      const from = Math.min(...watchers.map((watcher) => watcher.last));
-      // A failed read is retried by the next notification or poll; each watcher also catches up on its own.
-      const events = await this.log.after(watchers[0].ref, from).catch(() => []);
-      if (events.length > 0) for (const watcher of watchers) watcher.deliver(events);
+      let from = Math.min(...watchers.map((watcher) => watcher.last));
+      for (;;) {
+        // A failed read is retried by the next notification or poll; each watcher also catches up on its own.
+        const events = await this.log.after(watchers[0].ref, from).catch(() => []);
+        if (events.length > 0) for (const watcher of watchers) watcher.deliver(events);
+        if (events.length < REPLAY_PAGE_SIZE) break;
+        from = events[events.length - 1].seq;
+      }
     } while (state.again);
   }
 }

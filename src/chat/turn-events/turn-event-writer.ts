@@ -9,7 +9,8 @@ const RETRY_MS = 200;
 const WRITE_INTERVAL_MS = 10;
 
 /**
- * The events of one running turn: numbered 1, 2, 3…, delivered to this replica's watchers at once, and
+ * The events of one running turn: numbered 1, 2, 3… (or from after `start`, the last event of the pause a
+ * resumed turn goes on from), delivered to this replica's watchers at once, and
  * written to the log in batches with at most one write in flight, so a burst costs one statement. Text
  * deltas closer together than `coalesceMs` are merged into one event (the first of a burst goes at once).
  */
@@ -30,12 +31,15 @@ export class TurnEventWriter implements LocalTurnEvents {
     private readonly log: TurnEventRepository,
     private readonly coalesceMs: number,
     private readonly logger: Logger,
+    private readonly start = 0,
   ) {
     hub.openLocal(ref.turnId, this);
   }
 
-  after(seq: number): TurnEventRecord[] {
-    return this.events.slice(seq);
+  /** Undefined before `start`: those events (a paused turn's) are in the log only. */
+  after(seq: number): TurnEventRecord[] | undefined {
+    if (seq < this.start) return undefined;
+    return this.events.slice(seq - this.start);
   }
 
   text(text: string): void {
@@ -60,12 +64,14 @@ export class TurnEventWriter implements LocalTurnEvents {
   /** The terminal event, then every event in the log; a log that cannot be written is logged, not thrown. */
   async finish(type: 'turn.completed' | 'turn.failed', data: unknown): Promise<void> {
     this.publish(type, data);
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       await this.writing;
       if (this.written === this.events.length) break;
       if (this.writing) continue;
       if (++failures === FINAL_WRITE_ATTEMPTS) {
-        this.logger.error(`could not write the last ${this.events.length - this.written} event(s) of turn ${this.ref.turnId}`);
+        this.logger.error(
+          `could not write the last ${this.events.length - this.written} event(s) of turn ${this.ref.turnId}`,
+        );
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
@@ -89,7 +95,7 @@ export class TurnEventWriter implements LocalTurnEvents {
   }
 
   private emit(type: TurnEventType, data: unknown): void {
-    const event: TurnEventRecord = { seq: this.events.length + 1, type, data };
+    const event: TurnEventRecord = { seq: this.start + this.events.length + 1, type, data };
     this.events.push(event);
     this.hub.publishLocal(this.ref.turnId, event);
     this.scheduleWrite();

@@ -30,7 +30,8 @@ export class TurnEventEntity {
   @Column({ type: 'text' })
   type: string;
 
-  @Column({ type: 'jsonb' })
+  /** `json`, not `jsonb`: kept as written, so a replay sends the bytes the live stream sent. */
+  @Column({ type: 'json' })
   data: unknown;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })

@@ -25,7 +25,11 @@ export class TurnEventRepository {
     ]);
   }
 
-  after({ turnId, conversationId, userId }: TurnRef, seq: number, limit = REPLAY_PAGE_SIZE): Promise<TurnEventRecord[]> {
+  after(
+    { turnId, conversationId, userId }: TurnRef,
+    seq: number,
+    limit = REPLAY_PAGE_SIZE,
+  ): Promise<TurnEventRecord[]> {
     return this.statements.rows(TURN_EVENTS_AFTER, [turnId, userId, conversationId, seq, limit]);
   }
 

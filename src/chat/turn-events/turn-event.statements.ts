@@ -10,7 +10,7 @@ export const APPEND_TURN_EVENTS = new PreparedStatement<{ appended: number }>(
   `WITH appended AS (
      INSERT INTO turn_events (turn_id, conversation_id, user_id, seq, type, data)
      SELECT $1, $2, $3, e.seq, e.type, e.data
-     FROM unnest($4::int[], $5::text[], $6::jsonb[]) AS e(seq, type, data)
+     FROM unnest($4::int[], $5::text[], $6::json[]) AS e(seq, type, data)
      RETURNING seq
    ), terminal AS (
      UPDATE messages SET last_event_id = $8
@@ -29,16 +29,19 @@ export const TURN_EVENTS_AFTER = new PreparedStatement<TurnEventRecord>(
 
 /**
  * A turn that ended without its terminal event in the log (its replica was killed) gets one ($6, $4), after
- * its last: concurrent sealers collide on the primary key and only one wins.
+ * its last: concurrent sealers collide on the primary key and only one wins. A terminal event in the log ends
+ * it only while its message names it: a resumed turn's log holds its pause's, whose id the resume cleared.
  */
 export const SEAL_TURN = new PreparedStatement<{ seq: number }>(
   'chat_seal_turn',
   `WITH last AS (
-     SELECT coalesce(max(seq), 0) AS seq, bool_or(type IN ('turn.completed', 'turn.failed')) AS ended
+     SELECT coalesce(max(seq), 0) AS seq,
+            bool_or(type IN ('turn.completed', 'turn.failed'))
+              AND (SELECT last_event_id FROM messages WHERE id = $1 AND user_id = $3) IS NOT NULL AS ended
      FROM turn_events WHERE turn_id = $1 AND user_id = $3
    ), sealed AS (
      INSERT INTO turn_events (turn_id, conversation_id, user_id, seq, type, data)
-     SELECT $1, $2, $3, last.seq + 1, $6, $4::jsonb FROM last WHERE last.ended IS NOT TRUE
+     SELECT $1, $2, $3, last.seq + 1, $6, $4::json FROM last WHERE last.ended IS NOT TRUE
      ON CONFLICT DO NOTHING
      RETURNING seq
    ), terminal AS (

@@ -4,6 +4,7 @@ export const TURN_EVENT_TYPES = [
   'text.delta',
   'tool.started',
   'tool.finished',
+  'approval.required',
   'turn.completed',
   'turn.failed',
 ] as const;

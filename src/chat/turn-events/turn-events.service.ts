@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toProblem } from '../../common/problem/problem';
 import { AppConfig } from '../../config/app-config';
@@ -14,6 +15,12 @@ import { TurnFollower } from './turn-follower';
 
 /** A turn that ended is given this long to write its terminal event before a viewer writes one for it. */
 const TERMINAL_GRACE_MS = 3_000;
+const TERMINAL_POLL_MS = 20;
+
+/** Stored as ended (completed or failed), its terminal event not yet in the log. */
+function endingUnlogged(turn: StoredTurn): boolean {
+  return turn.status !== 'pending' && turn.last_event_id === null;
+}
 
 type Terminal = Pick<TurnEventRecord, 'type' | 'data'> & { type: 'turn.completed' | 'turn.failed' };
 
@@ -29,14 +36,23 @@ export class TurnEvents {
     private readonly config: AppConfig,
   ) {}
 
-  writer(ref: TurnRef): TurnEventWriter {
-    return new TurnEventWriter(ref, this.hub, this.log, this.config.chat.textDeltaCoalesceMs, this.logger);
+  /** `after`: the last event the turn already logged (a paused turn that resumes), numbered on from there. */
+  writer(ref: TurnRef, after = 0): TurnEventWriter {
+    return new TurnEventWriter(ref, this.hub, this.log, this.config.chat.textDeltaCoalesceMs, this.logger, after);
   }
 
-  /** The user's turn in that conversation, or 404. */
+  /**
+   * The user's turn in that conversation, or 404. A turn stored a moment ago may not have its terminal event in
+   * the log yet (it is written behind the live stream): this waits for it (within the grace), so the caller can
+   * tell a client that has the end (204) from one that needs it.
+   */
   async find(ref: TurnRef): Promise<StoredTurn> {
-    const turn = await this.messages.findTurn(ref);
+    let turn = await this.messages.findTurn(ref);
     if (!turn) throw turnNotFound(ref.turnId);
+    for (const deadline = Date.now() + TERMINAL_GRACE_MS; endingUnlogged(turn) && Date.now() < deadline;) {
+      await sleep(TERMINAL_POLL_MS);
+      turn = (await this.messages.findTurn(ref)) ?? turn;
+    }
     return turn;
   }
 
@@ -52,9 +68,9 @@ export class TurnEvents {
     return follower;
   }
 
-  /** The stream of a turn this request is about to run: nothing to replay yet, so no read. */
-  followLive(ref: TurnRef, send: (event: TurnEventRecord) => void): TurnFollower {
-    const follower = new TurnFollower(this.hub, ref, 0, send);
+  /** The stream of a turn this request is about to run (after `after`, its pause's events): no read. */
+  followLive(ref: TurnRef, after: number, send: (event: TurnEventRecord) => void): TurnFollower {
+    const follower = new TurnFollower(this.hub, ref, after, send);
     follower.watch();
     return follower;
   }
@@ -76,25 +92,38 @@ export class TurnEvents {
     }
     await follower.catchUp();
     if (follower.finishedSending) return;
+    // The client has the end already (it asked after it): nothing more to send.
+    if (follower.last >= turn.last_event_id) return follower.stop();
     // The log expired: the terminal event again, from the messages, under the id it had.
     follower.finishWith({ seq: turn.last_event_id, ...(await this.rebuildTerminal(ref, turn)) });
   }
 
   private async rebuildTerminal(ref: TurnRef, turn: StoredTurn): Promise<Terminal> {
-    const answer = turn.status === 'completed' ? await this.messages.findAnswer(ref.userId, ref.conversationId, turn) : null;
+    const answer =
+      turn.status === 'completed' ? await this.messages.findAnswer(ref.userId, ref.conversationId, turn) : null;
     if (!answer) {
       const failure = turn.status === 'failed' ? storedTurnFailure(turn.error_code) : null;
       if (!failure) return { type: 'turn.failed', data: interruptedProblem(ref) };
       const error = turnFailed(failure, undefined, { conversationId: ref.conversationId, userMessageId: ref.turnId });
-      return { type: 'turn.failed', data: toProblem(error, `rebuilt-${ref.turnId}`, turnEventsPath(ref)).problem };
+      return { type: 'turn.failed', data: toProblem(error, randomUUID(), turnEventsPath(ref)).problem };
     }
     const result = {
       text: answer.content,
       toolCalls: answer.tool_calls,
       stopReason: answer.stop_reason ?? 'end_turn',
-      usage: answer.usage ?? { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+      usage: answer.usage ?? {
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_read_input_tokens: 0,
+        cache_creation_input_tokens: 0,
+      },
     };
-    const data = toChatTurnDto({ conversationId: ref.conversationId, userMessageId: ref.turnId, messageId: answer.id, result });
+    const data = toChatTurnDto({
+      conversationId: ref.conversationId,
+      userMessageId: ref.turnId,
+      messageId: answer.id,
+      result,
+    });
     return { type: 'turn.completed', data };
   }
 }

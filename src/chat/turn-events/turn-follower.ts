@@ -33,7 +33,10 @@ export class TurnFollower implements TurnWatcher {
   /** Watches before it replays, so nothing published in between is missed. */
   start(): Promise<void> {
     this.watch();
-    void this.catchUp().then(() => !this.finished && this.options.afterReplay?.(this));
+    // A failure deciding whether the turn ended ends the stream (the client resumes), never the process.
+    void this.catchUp()
+      .then(() => !this.finished && this.options.afterReplay?.(this))
+      .catch(() => this.stop());
     return this.ended;
   }
 
@@ -49,7 +52,11 @@ export class TurnFollower implements TurnWatcher {
       return;
     }
     for (const event of events) {
-      if (event.seq <= this.last) continue;
+      if (event.seq <= this.last) {
+        this.endIfPastTerminal(event);
+        if (this.finished) return;
+        continue;
+      }
       if (event.seq > this.last + 1) {
         void this.catchUp();
         return;
@@ -78,6 +85,8 @@ export class TurnFollower implements TurnWatcher {
       for (;;) {
         const page = await this.hub.eventsAfter(this.ref, this.last);
         for (const event of page) {
+          this.endIfPastTerminal(event);
+          if (this.finished) return;
           if (event.seq !== this.last + 1) continue;
           this.emit(event);
           if (this.finished) return;
@@ -101,6 +110,11 @@ export class TurnFollower implements TurnWatcher {
     this.finished = true;
     this.unwatch();
     this.resolveEnded();
+  }
+
+  /** A client that claims an id past the turn's end (a stale or foreign Last-Event-ID) gets no more. */
+  private endIfPastTerminal(event: TurnEventRecord): void {
+    if (event.seq <= this.last && isTerminal(event)) this.stop();
   }
 
   private emit(event: TurnEventRecord): void {

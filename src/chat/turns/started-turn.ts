@@ -1,3 +1,4 @@
+import type { AgentTurnResume, PendingToolCall } from '../../agent/agent-turn';
 import type { AuthUser } from '../../auth/auth-user';
 import type { ChatTurnDto } from '../dto/chat-turn.dto';
 import type { TurnRef } from '../turn-events/turn-event';
@@ -14,12 +15,24 @@ export interface SendMessageCommand {
   origin: { requestId: string; instance: string };
 }
 
+/** A paused turn taken up again (SPEC §5.3), from what its pause stored, with the user's decisions. */
+export interface TurnResume {
+  /** The paused answer: the resumed turn ends by updating it in place. */
+  answerMessageId: string;
+  /** The last event of the pause: the resumed turn's events are numbered on from it. */
+  eventsAfter: number;
+  state: AgentTurnResume;
+  /** A pause closed without running anything (cancelled, expired): its waiting calls are stored as denied with `result`. */
+  closed?: { calls: PendingToolCall[]; result: string };
+}
+
 export interface HeldTurn {
   user: AuthUser;
   command: SendMessageCommand;
   lease: TurnLease;
   userMessage: { id: string; seq: number };
   ref: TurnRef;
+  resume?: TurnResume;
 }
 
 export interface TurnRunner {
@@ -39,6 +52,11 @@ export class StartedTurn {
 
   get ref(): TurnRef {
     return this.turn.ref;
+  }
+
+  /** Its stream starts after these events (a resumed turn's pause); 0 for a new turn. */
+  get eventsAfter(): number {
+    return this.turn.resume?.eventsAfter ?? 0;
   }
 
   /** Its events go to the turn's event log, where every stream of it reads them. */

@@ -7,6 +7,8 @@ import { TURN_CANCEL_CHANNEL, type TurnRef } from '../turn-events/turn-event';
 
 /** Without LISTEN, how often this replica asks whether its running turns were cancelled (SPEC: within 1 s). */
 const CANCEL_POLL_MS = 500;
+/** With LISTEN, the same question less often: a notification lost while the connection was down. */
+const CANCEL_SAFETY_POLL_MS = 2_000;
 
 /**
  * Cancel requests (SPEC §5.2): stored on the conversation, then heard by the replica running the turn —
@@ -23,11 +25,13 @@ export class TurnCancellation implements OnApplicationBootstrap, BeforeApplicati
     private readonly notifications: DatabaseNotifications,
   ) {
     notifications.on(TURN_CANCEL_CHANNEL, (turnId) => this.abortLocal(turnId));
+    notifications.onReconnect(() => void this.poll());
   }
 
   onApplicationBootstrap(): void {
-    if (this.notifications.mode !== 'poll') return;
-    this.pollTimer = setInterval(() => void this.poll(), CANCEL_POLL_MS);
+    const { mode } = this.notifications;
+    if (mode === 'local') return;
+    this.pollTimer = setInterval(() => void this.poll(), mode === 'poll' ? CANCEL_POLL_MS : CANCEL_SAFETY_POLL_MS);
     this.pollTimer.unref();
   }
 

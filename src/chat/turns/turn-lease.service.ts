@@ -17,6 +17,17 @@ const INTERRUPT_WAIT_MS = 5_000;
 export const BUSY_POLICIES = ['wait', 'reject', 'interrupt'] as const;
 export type BusyPolicy = (typeof BUSY_POLICIES)[number];
 
+/** SPEC §5.3: the conversation's last turn waits for the user's decision, so it takes no message (no wait). */
+export class AwaitingApproval extends Error {
+  constructor(
+    readonly userId: string,
+    readonly conversationId: string,
+    readonly turnId: string,
+  ) {
+    super(`turn ${turnId} of conversation ${conversationId} waits for approval`);
+  }
+}
+
 /** A held lease: renewed in the background while the turn runs, released when it ends. */
 export class TurnLease {
   private readonly heartbeat: NodeJS.Timeout;
@@ -116,6 +127,7 @@ export class TurnLeaseService {
         this.conversations.acquireLeaseAndAppend(userId, conversationId, lease, message),
       );
       if (attempt.state === 'not_found') throw conversationNotFound(conversationId);
+      if (attempt.state === 'awaiting_approval') throw new AwaitingApproval(userId, conversationId, attempt.turnId);
       if (attempt.state === 'acquired') {
         if (attempt.interrupted.length > 0) {
           this.logger.warn(`marked ${attempt.interrupted.length} message(s) of a dead turn as turn_interrupted`);
@@ -135,7 +147,8 @@ export class TurnLeaseService {
     }
   }
 
-  private hold(conversationId: string, owner: string): TurnLease {
+  /** A lease taken by another statement (a paused turn's resume takes it with the decisions). */
+  hold(conversationId: string, owner: string): TurnLease {
     return new TurnLease(conversationId, owner, this.conversations, this.config.chat.leaseTtlMs, this.logger);
   }
 }

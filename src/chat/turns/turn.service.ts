@@ -6,10 +6,19 @@ import { AgentService } from '../../agent/agent.service';
 import { CONTEXT_ROW_LIMIT } from '../../agent/context/context-window';
 import type { AuthUser } from '../../auth/auth-user';
 import { Metrics } from '../../metrics/metrics';
-import { conversationNotFound, modelNotConfigured, toTurnFailure, turnFailed, turnInterrupted } from '../chat.errors';
+import {
+  approvalPending,
+  conversationNotFound,
+  modelNotConfigured,
+  toTurnFailure,
+  turnFailed,
+  turnInterrupted,
+} from '../chat.errors';
 import { toChatTurnDto } from '../chat.mapper';
 import { titleFromMessage } from '../conversation-title';
 import type { ChatTurnDto } from '../dto/chat-turn.dto';
+import { storedToolCalls, toPendingApprovalDtos } from '../approvals/paused-tool-calls';
+import { PausedTurns } from '../approvals/paused-turns';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { ConversationRepository } from '../repositories/conversation.repository';
 import { MessageRepository } from '../repositories/message.repository';
@@ -26,7 +35,7 @@ import {
   type TurnRunner,
 } from './started-turn';
 import { TurnCancellation } from './turn-cancellation';
-import { TurnLeaseService } from './turn-lease.service';
+import { AwaitingApproval, TurnLeaseService } from './turn-lease.service';
 
 @Injectable()
 export class TurnService implements TurnRunner {
@@ -41,6 +50,7 @@ export class TurnService implements TurnRunner {
     private readonly runningTurns: RunningTurns,
     private readonly turnEvents: TurnEvents,
     private readonly cancellation: TurnCancellation,
+    private readonly pausedTurns: PausedTurns,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
@@ -71,7 +81,7 @@ export class TurnService implements TurnRunner {
     const { conversationId } = command;
     const { lease, userMessage } = await (
       conversationId
-        ? this.leases.acquire(user.userId, conversationId, command.message, command.onBusy)
+        ? this.acquire(user, conversationId, command)
         : this.leases.startConversation(user.userId, titleFromMessage(command.message), command.message)
     ).catch(async (error: unknown) => {
       if (idempotencyKey) {
@@ -87,6 +97,28 @@ export class TurnService implements TurnRunner {
     return new StartedTurn(this, { user, command, lease, userMessage, ref });
   }
 
+  /**
+   * 409 `approval_pending` at once while a turn of the conversation waits for approval (SPEC §5.3), unless all
+   * its approvals expired: then that pause is closed first (stored as cancelled) and the message goes on.
+   */
+  private async acquire(
+    user: AuthUser,
+    conversationId: string,
+    command: SendMessageCommand,
+    closeExpired = true,
+  ): Promise<Awaited<ReturnType<TurnLeaseService['acquire']>>> {
+    try {
+      return await this.leases.acquire(user.userId, conversationId, command.message, command.onBusy);
+    } catch (error) {
+      if (!(error instanceof AwaitingApproval)) throw error;
+      const closed = closeExpired && (await this.pausedTurns.close(user, conversationId, 'expired', command.origin));
+      if (!closed) throw approvalPending(await this.pausedTurns.pendingApprovalIds(user.userId, conversationId));
+      // Its own failure is logged by the turn; the message then meets whatever state it left.
+      await this.run(closed).catch(() => undefined);
+      return this.acquire(user, conversationId, command, false);
+    }
+  }
+
   run(turn: HeldTurn): Promise<ChatTurnDto> {
     return this.runningTurns.track((signal) => this.execute(turn, signal));
   }
@@ -98,13 +130,19 @@ export class TurnService implements TurnRunner {
   }
 
   private async execute(turn: HeldTurn, signal: AbortSignal): Promise<ChatTurnDto> {
-    const { user, command, lease, userMessage, ref } = turn;
+    const { user, command, lease, userMessage, ref, resume } = turn;
     const { conversationId } = lease;
     const stopTimer = this.metrics.turnDuration.startTimer();
-    const events = this.turnEvents.writer(ref);
-    events.publish('turn.started', { turn_id: ref.turnId, conversation_id: conversationId, user_message_id: ref.turnId });
+    const events = this.turnEvents.writer(ref, resume?.eventsAfter ?? 0);
+    events.publish('turn.started', {
+      turn_id: ref.turnId,
+      conversation_id: conversationId,
+      user_message_id: ref.turnId,
+    });
     const cancellation = this.cancellation.register(ref);
     lease.onCancelRequested(cancellation.cancel);
+    // A pause closed by a cancel or by its expiry resumes already cancelled: the agent runs nothing.
+    if (resume?.closed) cancellation.cancel();
     try {
       const rows =
         userMessage.seq > 1
@@ -120,27 +158,39 @@ export class TurnService implements TurnRunner {
         signal,
         cancel: cancellation.signal,
         onEvent: (event) => publishAgentEvent(events, event),
+        resume: resume?.state,
       });
+      const { toolCalls, pause } = storedToolCalls(result, resume, this.config.chat.approvalTtlMs);
       const answer = await this.metrics.timeDatabase('complete_turn', () =>
         this.messages.completeTurn(
           user.userId,
           conversationId,
-          { userMessageId: userMessage.id, leaseOwner: lease.owner },
+          { userMessageId: userMessage.id, leaseOwner: lease.owner, answerMessageId: resume?.answerMessageId },
           {
             content: result.text,
-            toolCalls: result.toolCalls,
+            toolCalls,
             model: result.model,
             stopReason: result.stopReason,
             usage: result.usage,
             transcript: result.transcript,
           },
+          pause,
         ),
       );
       if (!answer) throw turnInterrupted();
       lease.released();
-      const response = toChatTurnDto({ conversationId, userMessageId: userMessage.id, messageId: answer.id, result });
+      const pendingApprovals = pause && toPendingApprovalDtos(pause, answer.approvalsExpireAt);
+      const response = toChatTurnDto({
+        conversationId,
+        userMessageId: userMessage.id,
+        messageId: answer.id,
+        result: { ...result, toolCalls },
+        pendingApprovals,
+      });
       stopTimer({ outcome: 'completed' });
+      if (pendingApprovals) this.metrics.approvals.inc({ outcome: 'requested' }, pendingApprovals.length);
       if (command.idempotencyKey) await this.rememberAnswer(user.userId, command.idempotencyKey, response);
+      for (const approval of pendingApprovals ?? []) events.publish('approval.required', approval);
       await events.finish('turn.completed', response);
       return response;
     } catch (error) {
@@ -167,9 +217,10 @@ export class TurnService implements TurnRunner {
   }
 
   /** Best effort: the database may be what failed. */
-  private async recordFailure({ user, command, userMessage }: HeldTurn, code: string): Promise<void> {
+  private async recordFailure({ user, command, userMessage, resume }: HeldTurn, code: string): Promise<void> {
     await Promise.all([
       this.messages.markFailed(user.userId, userMessage.id, code),
+      resume && this.messages.markFailed(user.userId, resume.answerMessageId, code),
       command.idempotencyKey && this.idempotency.release(user.userId, command.idempotencyKey),
     ]).catch((cleanupError: unknown) => this.logger.error({ err: cleanupError }, 'could not record a failed turn'));
   }

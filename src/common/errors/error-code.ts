@@ -8,10 +8,13 @@ export type ErrorCode =
   | 'route_not_found'
   | 'conversation_not_found'
   | 'turn_not_found'
+  | 'approval_not_found'
   | 'method_not_allowed'
   | 'not_acceptable'
   | 'conversation_busy'
   | 'turn_not_running'
+  | 'approval_pending'
+  | 'approval_not_pending'
   | 'conversation_limit_reached'
   | 'idempotency_key_in_use'
   | 'payload_too_large'
@@ -45,10 +48,13 @@ const ERROR_CODES: Record<ErrorCode, ErrorCodeInfo> = {
   route_not_found: { status: 404, title: 'Route not found' },
   conversation_not_found: { status: 404, title: 'Conversation not found' },
   turn_not_found: { status: 404, title: 'Turn not found' },
+  approval_not_found: { status: 404, title: 'Approval not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   not_acceptable: { status: 406, title: 'Not acceptable' },
   conversation_busy: { status: 409, title: 'Conversation busy' },
   turn_not_running: { status: 409, title: 'Turn not running' },
+  approval_pending: { status: 409, title: 'Approval pending' },
+  approval_not_pending: { status: 409, title: 'Approval not pending' },
   conversation_limit_reached: { status: 409, title: 'Conversation limit reached' },
   idempotency_key_in_use: { status: 409, title: 'Idempotency key in use' },
   payload_too_large: { status: 413, title: 'Request body too large' },
