@@ -1,11 +1,10 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { PeriodicTask, sweepIntervalFor } from '../../common/lifecycle/periodic-task';
 import { AppConfig } from '../../config/app-config';
 import { ApprovalRepository } from './approval.repository';
 import { ApprovalsService } from './approvals.service';
 
-/** A sweep at least every minute, and often enough that a short TTL (tests, demos) is kept to. */
-const MAX_SWEEP_INTERVAL_MS = 60_000;
 /** Paused turns closed per sweep: the next sweep takes the rest. */
 const SWEEP_BATCH = 100;
 
@@ -17,8 +16,7 @@ const SWEEP_BATCH = 100;
 @Injectable()
 export class ApprovalExpiry implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ApprovalExpiry.name);
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private readonly sweeps = new PeriodicTask(() => this.sweep());
 
   constructor(
     private readonly approvals: ApprovalRepository,
@@ -27,17 +25,11 @@ export class ApprovalExpiry implements OnApplicationBootstrap, BeforeApplication
   ) {}
 
   onApplicationBootstrap(): void {
-    const { approvalTtlMs } = this.config.chat;
-    const intervalMs = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(50, Math.floor(approvalTtlMs / 2)));
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
-    }, intervalMs);
-    this.timer.unref();
+    this.sweeps.start(sweepIntervalFor(this.config.chat.approvalTtlMs));
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.sweeps.stop();
   }
 
   private async sweep(): Promise<void> {

@@ -1,16 +1,13 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { PeriodicTask, sweepIntervalFor } from '../../common/lifecycle/periodic-task';
 import { AppConfig } from '../../config/app-config';
 import { TurnEventRepository } from './turn-event.repository';
-
-/** A sweep at least every minute, and often enough that a short TTL (tests, demos) is kept to. */
-const MAX_SWEEP_INTERVAL_MS = 60_000;
 
 /** Deletes the logs of turns that ended more than CHAT_TURN_EVENTS_TTL ago; every replica sweeps (idempotent). */
 @Injectable()
 export class TurnEventsExpiry implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(TurnEventsExpiry.name);
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private readonly sweeps = new PeriodicTask(() => this.sweep());
 
   constructor(
     private readonly log: TurnEventRepository,
@@ -18,17 +15,11 @@ export class TurnEventsExpiry implements OnApplicationBootstrap, BeforeApplicati
   ) {}
 
   onApplicationBootstrap(): void {
-    const { turnEventsTtlMs } = this.config.chat;
-    const intervalMs = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(50, Math.floor(turnEventsTtlMs / 2)));
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
-    }, intervalMs);
-    this.timer.unref();
+    this.sweeps.start(sweepIntervalFor(this.config.chat.turnEventsTtlMs));
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.sweeps.stop();
   }
 
   private async sweep(): Promise<void> {

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { PeriodicTask } from '../../common/lifecycle/periodic-task';
 import { AppConfig } from '../../config/app-config';
 import { ConversationRepository } from '../repositories/conversation.repository';
 import { InterruptedTurns } from '../turn-events/interrupted-turns';
@@ -7,8 +8,7 @@ import { InterruptedTurns } from '../turn-events/interrupted-turns';
 @Injectable()
 export class ExpiredLeaseSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ExpiredLeaseSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private readonly sweeps = new PeriodicTask(() => this.sweep());
 
   constructor(
     private readonly conversations: ConversationRepository,
@@ -17,19 +17,12 @@ export class ExpiredLeaseSweeper implements OnApplicationBootstrap, BeforeApplic
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(
-      () => {
-        this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
-      },
-      Math.floor(this.config.chat.leaseTtlMs / 2),
-    );
-    this.timer.unref();
+    this.sweeps.start(Math.floor(this.config.chat.leaseTtlMs / 2));
   }
 
   /** Before the database closes: no new sweep, and the running one finished. */
-  async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.sweeps.stop();
   }
 
   private async sweep(): Promise<void> {
